@@ -1,0 +1,509 @@
+"""One passing and one failing case for every Timeback rule, through the whole validator."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from validators import EnvelopeValidator
+
+Event = dict[str, Any]
+Mutation = Callable[[Event], None]
+
+USER = "https://api.alpha-1edtech.ai/ims/oneroster/rostering/v1p2/users/stu-1"
+
+
+def activity_event() -> Event:
+    return {
+        "id": "urn:uuid:c51570e4-f8ed-4c18-bb3a-dfe51b2cc594",
+        "eventTime": "2024-04-24T14:12:00.000Z",
+        "profile": "TimebackProfile",
+        "type": "ActivityEvent",
+        "actor": {"id": USER, "type": "TimebackUser", "email": "student@example.com"},
+        "action": "Completed",
+        "object": {
+            "id": "https://api.alpha-1edtech.ai/ims/oneroster/rostering/v1p2/courses/component-resources/r1",
+            "type": "TimebackActivityContext",
+            "subject": "Reading",
+            "app": {"name": "PowerPath UI"},
+            "activity": {"name": "Answered quiz"},
+            "course": {"id": "https://example.edu/courses/c1", "name": "Reading G3"},
+            "process": False,
+        },
+        "generated": {
+            "id": "https://your-app-url.com/ims/metrics/collections/activity/1",
+            "type": "TimebackActivityMetricsCollection",
+            "items": [
+                {"type": "totalQuestions", "value": 10},
+                {"type": "correctQuestions", "value": 8},
+                {"type": "xpEarned", "value": 100},
+                {"type": "masteredUnits", "value": 2},
+            ],
+        },
+    }
+
+
+def time_spent_event() -> Event:
+    event = activity_event()
+    event.update(type="TimeSpentEvent", action="SpentTime")
+    event["object"].pop("process")
+    event["generated"] = {
+        "id": "https://your-app-url.com/ims/metrics/collections/time/1",
+        "type": "TimebackTimeSpentMetricsCollection",
+        "items": [
+            {"type": "active", "value": 10},
+            {"type": "waste", "value": 2, "subType": "eating"},
+            {"type": "inactive", "value": 2},
+            {"type": "unknown", "value": 5},
+            {"type": "anti-pattern", "value": 8},
+        ],
+    }
+    return event
+
+
+def envelope(*events: Event) -> dict[str, Any]:
+    return {
+        "sensor": "https://alpharead.alpha.school",
+        "sendTime": "2024-04-24T14:12:01.000Z",
+        "dataVersion": "http://purl.imsglobal.org/ctx/caliper/v1p2",
+        "data": list(events),
+    }
+
+
+def setter(path: str, value: object) -> Mutation:
+    *parents, last = path.split(".")
+
+    def mutate(event: Event) -> None:
+        node: Any = event
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+
+    return mutate
+
+
+def deleter(path: str) -> Mutation:
+    *parents, last = path.split(".")
+
+    def mutate(event: Event) -> None:
+        node: Any = event
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        del node[last]
+
+    return mutate
+
+
+def metrics(*items: dict[str, Any]) -> Mutation:
+    return setter("generated.items", list(items))
+
+
+# (rule, base event, mutation, expected code or None for "valid", expected path)
+CASES: list[tuple[str, Callable[[], Event], Mutation, str | None, str]] = [
+    (
+        "uuid id ok",
+        activity_event,
+        setter("id", "urn:uuid:00000000-0000-4000-8000-00000000000a"),
+        None,
+        "",
+    ),
+    (
+        "id not a uuid",
+        activity_event,
+        setter("id", "urn:uuid:not-a-uuid"),
+        "invalid_event_id",
+        "$.data[0].id",
+    ),
+    (
+        "id without urn",
+        activity_event,
+        setter("id", "c51570e4-f8ed-4c18-bb3a-dfe51b2cc594"),
+        "invalid_event_id",
+        "$.data[0].id",
+    ),
+    (
+        "eventTime whole seconds",
+        activity_event,
+        setter("eventTime", "2026-01-12T17:00:00Z"),
+        None,
+        "",
+    ),
+    (
+        "eventTime microseconds",
+        activity_event,
+        setter("eventTime", "2024-03-15T14:30:00.000000Z"),
+        None,
+        "",
+    ),
+    (
+        "eventTime offset",
+        activity_event,
+        setter("eventTime", "2024-03-15T14:30:00.5+02:00"),
+        None,
+        "",
+    ),
+    (
+        "eventTime without offset",
+        activity_event,
+        setter("eventTime", "2024-03-15T14:30:00"),
+        "invalid_datetime",
+        "$.data[0].eventTime",
+    ),
+    (
+        "eventTime impossible date",
+        activity_event,
+        setter("eventTime", "2024-02-30T00:00:00Z"),
+        "invalid_datetime",
+        "$.data[0].eventTime",
+    ),
+    (
+        "profile other",
+        activity_event,
+        setter("profile", "GeneralProfile"),
+        "profile_type_mismatch",
+        "$.data[0].profile",
+    ),
+    ("profile missing", activity_event, deleter("profile"), "missing_field", "$.data[0].profile"),
+    (
+        "activity action",
+        activity_event,
+        setter("action", "Started"),
+        "action_type_mismatch",
+        "$.data[0].action",
+    ),
+    (
+        "time action",
+        time_spent_event,
+        setter("action", "Completed"),
+        "action_type_mismatch",
+        "$.data[0].action",
+    ),
+    (
+        "activity with time collection",
+        activity_event,
+        setter("generated.type", "TimebackTimeSpentMetricsCollection"),
+        "collection_type_mismatch",
+        "$.data[0].generated.type",
+    ),
+    (
+        "time with activity collection",
+        time_spent_event,
+        setter("generated.type", "TimebackActivityMetricsCollection"),
+        "collection_type_mismatch",
+        "$.data[0].generated.type",
+    ),
+    (
+        "actor id not a uri",
+        activity_event,
+        setter("actor.id", "student 1"),
+        "invalid_uri",
+        "$.data[0].actor.id",
+    ),
+    (
+        "actor type",
+        activity_event,
+        setter("actor.type", "Person"),
+        "invalid_value",
+        "$.data[0].actor.type",
+    ),
+    (
+        "actor email missing",
+        activity_event,
+        deleter("actor.email"),
+        "missing_field",
+        "$.data[0].actor.email",
+    ),
+    (
+        "actor email malformed",
+        activity_event,
+        setter("actor.email", "not-an-email"),
+        "invalid_email",
+        "$.data[0].actor.email",
+    ),
+    (
+        "object id space",
+        activity_event,
+        setter("object.id", "https://x.example/Social Studies/1"),
+        "invalid_uri",
+        "$.data[0].object.id",
+    ),
+    (
+        "object type",
+        activity_event,
+        setter("object.type", "Activity"),
+        "invalid_value",
+        "$.data[0].object.type",
+    ),
+    ("subject FastMath", activity_event, setter("object.subject", "FastMath"), None, ""),
+    ("subject Other", activity_event, setter("object.subject", "Other"), None, ""),
+    (
+        "subject unknown",
+        activity_event,
+        setter("object.subject", "Art"),
+        "invalid_subject",
+        "$.data[0].object.subject",
+    ),
+    ("course omitted", activity_event, deleter("object.course"), None, ""),
+    ("activity omitted", time_spent_event, deleter("object.activity"), None, ""),
+    (
+        "course id not a uri",
+        activity_event,
+        setter("object.course.id", "MATH 3"),
+        "invalid_uri",
+        "$.data[0].object.course.id",
+    ),
+    (
+        "activity id not a uri",
+        activity_event,
+        setter("object.activity.id", "quiz 1"),
+        "invalid_uri",
+        "$.data[0].object.activity.id",
+    ),
+    (
+        "process not boolean",
+        activity_event,
+        setter("object.process", "yes"),
+        "wrong_type",
+        "$.data[0].object.process",
+    ),
+    ("process with users url", activity_event, setter("object.process", True), None, ""),
+    (
+        "process without users url",
+        activity_event,
+        lambda e: e.update(
+            actor={
+                "id": "https://app.example/students/1",
+                "type": "TimebackUser",
+                "email": "a@b.co",
+            },
+            object=e["object"] | {"process": True},
+        ),
+        "process_requires_oneroster_user",
+        "$.data[0].actor.id",
+    ),
+    (
+        "metric not allowed",
+        activity_event,
+        metrics({"type": "pctComplete", "value": 100}),
+        "metric_type_not_allowed",
+        "$.data[0].generated.items[0].type",
+    ),
+    ("negative xp", activity_event, metrics({"type": "xpEarned", "value": -5}), None, ""),
+    ("decimal xp", activity_event, metrics({"type": "xpEarned", "value": 2.39}), None, ""),
+    (
+        "negative count",
+        activity_event,
+        metrics({"type": "totalQuestions", "value": -1}),
+        "invalid_metric_value",
+        "$.data[0].generated.items[0].value",
+    ),
+    (
+        "decimal count",
+        activity_event,
+        metrics({"type": "masteredUnits", "value": 1.5}),
+        "wrong_type",
+        "$.data[0].generated.items[0].value",
+    ),
+    (
+        "correct exceeds total",
+        activity_event,
+        metrics({"type": "totalQuestions", "value": 3}, {"type": "correctQuestions", "value": 4}),
+        "correct_exceeds_total",
+        "$.data[0].generated.items[1].value",
+    ),
+    (
+        "duplicate activity metric",
+        activity_event,
+        metrics({"type": "xpEarned", "value": 1}, {"type": "xpEarned", "value": 2}),
+        "duplicate_metric",
+        "$.data[0].generated.items[1].type",
+    ),
+    ("attempt 2", activity_event, setter("generated.attempt", 2), None, ""),
+    (
+        "attempt 0",
+        activity_event,
+        setter("generated.attempt", 0),
+        "value_out_of_range",
+        "$.data[0].generated.attempt",
+    ),
+    (
+        "time metric not allowed",
+        time_spent_event,
+        metrics({"type": "xpEarned", "value": 1}),
+        "metric_type_not_allowed",
+        "$.data[0].generated.items[0].type",
+    ),
+    (
+        "time over a day",
+        time_spent_event,
+        metrics({"type": "active", "value": 86401}),
+        "invalid_metric_value",
+        "$.data[0].generated.items[0].value",
+    ),
+    (
+        "time negative",
+        time_spent_event,
+        metrics({"type": "active", "value": -1}),
+        "invalid_metric_value",
+        "$.data[0].generated.items[0].value",
+    ),
+    (
+        "time dates",
+        time_spent_event,
+        metrics(
+            {
+                "type": "active",
+                "value": 60,
+                "startDate": "2024-01-15T10:00:00Z",
+                "endDate": "2024-01-15T10:01:00Z",
+            }
+        ),
+        None,
+        "",
+    ),
+    (
+        "time bad date",
+        time_spent_event,
+        metrics({"type": "active", "value": 60, "startDate": "yesterday"}),
+        "invalid_datetime",
+        "$.data[0].generated.items[0].startDate",
+    ),
+    (
+        "sdk snake case",
+        time_spent_event,
+        metrics(
+            {
+                "type": "waste",
+                "value": 60,
+                "sub_type": "eating",
+                "start_date": "2024-01-15T10:00:00Z",
+            }
+        ),
+        None,
+        "",
+    ),
+    (
+        "snake and camel disagree",
+        time_spent_event,
+        metrics({"type": "waste", "value": 60, "sub_type": "eating", "subType": "chatting"}),
+        "conflicting_fields",
+        "$.data[0].generated.items[0].sub_type",
+    ),
+    (
+        "same type other subType",
+        time_spent_event,
+        metrics(
+            {"type": "waste", "value": 1, "subType": "eating"},
+            {"type": "waste", "value": 2, "subType": "chatting"},
+        ),
+        None,
+        "",
+    ),
+    (
+        "duplicate time metric",
+        time_spent_event,
+        metrics(
+            {"type": "waste", "value": 1, "subType": "eating"},
+            {"type": "waste", "value": 2, "sub_type": "eating"},
+        ),
+        "duplicate_metric",
+        "$.data[0].generated.items[1].type",
+    ),
+    (
+        "generic properties",
+        activity_event,
+        lambda e: e.update(
+            {
+                "@context": ["http://purl.imsglobal.org/ctx/caliper/v1p2"],
+                "edApp": {"id": "https://app.example", "type": "SoftwareApplication"},
+                "session": "https://app.example/s/1",
+                "extensions": {"runId": "r1"},
+            }
+        ),
+        None,
+        "",
+    ),
+    (
+        "unknown top-level property",
+        activity_event,
+        setter("score", 3),
+        "unexpected_field",
+        "$.data[0].score",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "make", "mutate", "code", "path"), CASES, ids=[case[0] for case in CASES]
+)
+def test_timeback_rule(
+    validator: EnvelopeValidator,
+    rule: str,
+    make: Callable[[], Event],
+    mutate: Mutation,
+    code: str | None,
+    path: str,
+) -> None:
+    event = make()
+    mutate(event)
+    result = validator.validate(envelope(event))
+    if code is None:
+        assert result.valid, [e.to_dict() for e in result.errors]
+    else:
+        assert not result.valid
+        assert (code, path) in {(e.code, e.path) for e in result.errors}, [
+            e.to_dict() for e in result.errors
+        ]
+        assert all(e.index == 0 for e in result.errors)
+
+
+def test_both_base_events_are_valid(validator: EnvelopeValidator) -> None:
+    assert validator.validate(
+        envelope(
+            activity_event(),
+            time_spent_event() | {"id": "urn:uuid:00000000-0000-4000-8000-000000000001"},
+        )
+    ).valid
+
+
+def test_sdk_snake_case_is_normalized(validator: EnvelopeValidator) -> None:
+    event = time_spent_event()
+    event["generated"]["items"] = [
+        {
+            "type": "waste",
+            "value": 60,
+            "sub_type": "eating",
+            "start_date": "2024-01-15T10:00:00Z",
+            "end_date": "2024-01-15T10:01:00Z",
+        }
+    ]
+    result = validator.validate(envelope(event))
+    assert result.valid
+    assert result.events[0]["generated"]["items"] == [
+        {
+            "type": "waste",
+            "value": 60,
+            "subType": "eating",
+            "startDate": "2024-01-15T10:00:00Z",
+            "endDate": "2024-01-15T10:01:00Z",
+        }
+    ]
+
+
+def test_every_problem_is_reported_not_just_the_first(validator: EnvelopeValidator) -> None:
+    event = activity_event()
+    event["id"] = "urn:uuid:nope"
+    event["action"] = "Started"
+    event["object"]["subject"] = "Art"
+    second = copy.deepcopy(event)
+    result = validator.validate(envelope(activity_event(), event, second))
+    codes = [(e.index, e.code) for e in result.errors]
+    for index in (1, 2):
+        for code in ("invalid_event_id", "action_type_mismatch", "invalid_subject"):
+            assert (index, code) in codes

@@ -1,0 +1,80 @@
+"""String formats shared by the fast path (fastjsonschema) and the explainer (jsonschema).
+
+Both validators get the same callables, so they can never disagree on a format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+# RFC 3339 with a mandatory offset and any fractional precision: real clients
+# send whole seconds, milliseconds and microseconds.
+_DATE_TIME: Final = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+)
+# An IRI as the documentation's own examples use them: a scheme, a colon, then
+# no white space or control characters. Deliberately lenient about other
+# characters: the seed's examples contain placeholders such as `<userId>`.
+_IRI: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]+")
+_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_DURATION: Final = re.compile(
+    r"P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?"
+    r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?"
+)
+_USERS_URL: Final = re.compile(r"https?://[^\s]+/users/[^/\s?#]+/?")
+
+
+def is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if _DATE_TIME.fullmatch(value) is None:
+        return False
+    try:
+        # fromisoformat keeps only microseconds; longer fractions are still valid.
+        head, _, tail = value.partition(".")
+        if tail:
+            digits = len(tail) - len(tail.lstrip("0123456789"))
+            value = f"{head}.{tail[: min(digits, 6)].ljust(6, '0')}{tail[digits:]}"
+        datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    except ValueError:
+        return False
+    return True
+
+
+def is_iri(value: object) -> bool:
+    return not isinstance(value, str) or _IRI.fullmatch(value) is not None
+
+
+def is_email(value: object) -> bool:
+    return not isinstance(value, str) or _EMAIL.fullmatch(value) is not None
+
+
+def is_duration(value: object) -> bool:
+    return not isinstance(value, str) or _DURATION.fullmatch(value) is not None
+
+
+def is_oneroster_user_url(value: object) -> bool:
+    """`.../users/{sourcedId}`: what the OneRoster writer needs to name the student."""
+    return isinstance(value, str) and _USERS_URL.fullmatch(value) is not None
+
+
+# Format name -> checker. Non-strings pass: the `type` keyword reports those.
+FORMAT_CHECKS: Final[dict[str, Callable[[object], bool]]] = {
+    "date-time": is_date_time,
+    "iri": is_iri,
+    "uri": is_iri,
+    "email": is_email,
+    "duration": is_duration,
+}
+
+# The stable error code for each format.
+FORMAT_CODES: Final[dict[str, str]] = {
+    "date-time": "invalid_datetime",
+    "iri": "invalid_uri",
+    "uri": "invalid_uri",
+    "email": "invalid_email",
+    "duration": "invalid_duration",
+}

@@ -1,0 +1,112 @@
+"""Load the JSON Schemas in ../schemas once; compile fast validators and explainers per definition.
+
+fastjsonschema decides valid/invalid on the hot path; jsonschema explains a
+failure in full. Both get the same format checkers and see the same
+documents, and neither may fetch a remote `$ref`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import fastjsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from validators.formats import FORMAT_CHECKS
+
+SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
+DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
+
+FastCheck = Callable[[Any], Any]
+
+
+class RemoteRefError(RuntimeError):
+    """A schema tried to load a `$ref` from outside this document."""
+
+
+def _refuse_remote(uri: str) -> Any:
+    raise RemoteRefError(f"remote $ref refused: {uri}")
+
+
+# fastjsonschema falls back to urlopen for any scheme without a handler.
+_NO_REMOTE: Final = dict.fromkeys(("http", "https", "file", "ftp", "urn", ""), _refuse_remote)
+
+
+def _format_checker() -> FormatChecker:
+    checker = FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        checker.checks(name)(check)
+    return checker
+
+
+def load_document(name: str) -> dict[str, Any]:
+    with (SCHEMA_DIR / name).open("rb") as handle:
+        document: dict[str, Any] = json.load(handle)
+    return document
+
+
+class SchemaDocument:
+    """One schema file: whole-document or per-`$defs` validators, built on first use."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._document = dict(document)
+        self._defs: dict[str, Any] = dict(document.get("$defs", {}))
+        self._fast: dict[str | None, FastCheck] = {}
+        self._explainers: dict[str | None, Draft202012Validator] = {}
+        self._lock = threading.Lock()
+        self._checker = _format_checker()
+
+    @property
+    def definitions(self) -> Mapping[str, Any]:
+        return self._defs
+
+    def _schema_for(self, definition: str | None) -> dict[str, Any]:
+        if definition is None:
+            return self._document
+        if definition not in self._defs:
+            raise KeyError(definition)
+        return {"$schema": DRAFT, "$ref": f"#/$defs/{definition}", "$defs": self._defs}
+
+    def fast(self, definition: str | None = None) -> FastCheck:
+        """The compiled validator: raises fastjsonschema.JsonSchemaException when invalid."""
+        check = self._fast.get(definition)
+        if check is None:
+            with self._lock:
+                check = self._fast.get(definition)
+                if check is None:
+                    check = fastjsonschema.compile(
+                        self._schema_for(definition),
+                        handlers=_NO_REMOTE,
+                        formats=FORMAT_CHECKS,
+                        use_default=False,
+                    )
+                    self._fast[definition] = check
+        return check
+
+    def is_valid(self, instance: Any, definition: str | None = None) -> bool:
+        try:
+            self.fast(definition)(instance)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    def explain(self, instance: Any, definition: str | None = None) -> Iterator[ValidationError]:
+        explainer = self._explainers.get(definition)
+        if explainer is None:
+            explainer = Draft202012Validator(
+                self._schema_for(definition), format_checker=self._checker
+            )
+            self._explainers[definition] = explainer
+        return explainer.iter_errors(instance)
+
+
+def envelope_document(max_events: int) -> SchemaDocument:
+    document = copy.deepcopy(load_document("envelope.schema.json"))
+    document["properties"]["data"]["maxItems"] = max_events
+    return SchemaDocument(document)
