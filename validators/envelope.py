@@ -42,7 +42,7 @@ class EnvelopeValidator:
         self.max_events = max_events
         self.max_errors = max_errors
         self._envelope = envelope_document(max_events)
-        self._timeback = SchemaDocument(load_document("timeback.schema.json"))
+        self._timeback = SchemaDocument(load_document("timeback.schema.json"), inline=True)
         self._caliper = SchemaDocument(load_document("caliper.schema.json"))
         self.event_types: frozenset[str] = frozenset(
             self._caliper.definitions["EventTypes"]["enum"]

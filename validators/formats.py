@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date
 from typing import Final
 
 # RFC 3339 with a mandatory offset and any fractional precision: real clients
-# send whole seconds, milliseconds and microseconds.
+# send whole seconds, milliseconds and microseconds. Field ranges are in the
+# pattern; only days 29-31 need a calendar.
 _DATE_TIME: Final = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})"
+    r"(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)"
+    r"(?:\.\d+)?(?:[Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
 )
 # An IRI as the documentation's own examples use them: a scheme, a colon, then
 # no white space or control characters. Deliberately lenient about other
@@ -30,15 +32,14 @@ _USERS_URL: Final = re.compile(r"https?://[^\s]+/users/[^/\s?#]+/?")
 def is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
-    if _DATE_TIME.fullmatch(value) is None:
+    match = _DATE_TIME.fullmatch(value)
+    if match is None:
         return False
+    day = int(match[3])
+    if day <= 28:
+        return True
     try:
-        # fromisoformat keeps only microseconds; longer fractions are still valid.
-        head, _, tail = value.partition(".")
-        if tail:
-            digits = len(tail) - len(tail.lstrip("0123456789"))
-            value = f"{head}.{tail[: min(digits, 6)].ljust(6, '0')}{tail[digits:]}"
-        datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+        date(int(match[1]), int(match[2]), day)
     except ValueError:
         return False
     return True

@@ -8,6 +8,8 @@ from typing import Any, Final
 from validators.errors import ValidationIssue, echo, join_path
 from validators.formats import is_oneroster_user_url
 
+COUNT_METRICS: Final = frozenset({"totalQuestions", "correctQuestions", "masteredUnits"})
+
 # The official Python SDK (timeback-caliper) sends these in snake_case.
 SNAKE_TO_CAMEL: Final[dict[str, str]] = {
     "start_date": "startDate",
@@ -58,13 +60,11 @@ def _activity_metric_issues(items: list[Any], index: int, path: str) -> list[Val
             continue
         seen[kind] = position
         values[kind] = value
-        if isinstance(value, float) and not math.isfinite(value):
+        problem = _metric_value_problem(kind, value)
+        if problem:
             issues.append(
                 ValidationIssue(
-                    index,
-                    join_path(path, position, "value"),
-                    "invalid_metric_value",
-                    f"{kind} must be a finite number",
+                    index, join_path(path, position, "value"), "invalid_metric_value", problem
                 )
             )
     correct, total = values.get("correctQuestions"), values.get("totalQuestions")
@@ -78,6 +78,18 @@ def _activity_metric_issues(items: list[Any], index: int, path: str) -> list[Val
             )
         )
     return issues
+
+
+def _metric_value_problem(kind: str, value: object) -> str | None:
+    """xpEarned is any finite number (negative corrections, decimals); the rest are counts."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None  # the schema reports a non-number
+    if kind in COUNT_METRICS:
+        if (isinstance(value, float) and not value.is_integer()) or value < 0:
+            return f"{kind} must be a whole number of at least 0, found {echo(value)}"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return f"{kind} must be a finite number"
+    return None
 
 
 def _time_metric_issues(items: list[Any], index: int, path: str) -> list[ValidationIssue]:

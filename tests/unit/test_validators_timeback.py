@@ -307,7 +307,7 @@ CASES: list[tuple[str, Callable[[], Event], Mutation, str | None, str]] = [
         "decimal count",
         activity_event,
         metrics({"type": "masteredUnits", "value": 1.5}),
-        "wrong_type",
+        "invalid_metric_value",
         "$.data[0].generated.items[0].value",
     ),
     (

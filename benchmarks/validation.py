@@ -1,0 +1,220 @@
+"""Per-event cost of validating Timeback envelopes: our fast path vs the usual alternatives.
+
+Compares, from the raw request bytes to a verdict, for 1-event and 100-event envelopes:
+- fast path: orjson + EnvelopeValidator (fastjsonschema-compiled schemas + semantic checks);
+- jsonschema: orjson + a reused Draft202012Validator over the same schemas (anyOf on items,
+  as a plain user would write it), with the same format checkers;
+- pydantic: pydantic v2 models of the same events, `model_validate_json` (what most FastAPI
+  users write as a request model).
+Every contender is first checked to accept the valid envelopes and reject a broken one.
+
+    python benchmarks/validation.py [--seconds 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import orjson
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from validators import EnvelopeValidator
+from validators.schema_store import format_checker, load_document
+
+DATA_VERSION = "http://purl.imsglobal.org/ctx/caliper/v1p2"
+UUID_URN = r"^urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+IRI = r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$"
+EMAIL = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+Subject = Literal[
+    "Reading", "Language", "Vocabulary", "Social Studies", "Writing",
+    "Science", "FastMath", "Math", "None", "Other",
+]  # fmt: skip
+Iri = Annotated[str, Field(pattern=IRI)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Named(BaseModel):
+    id: Iri | None = None
+    name: str | None = None
+
+
+class User(BaseModel):
+    id: Iri
+    type: Literal["TimebackUser"]
+    email: Annotated[str, Field(pattern=EMAIL)]
+
+
+class Context(BaseModel):
+    id: Iri
+    type: Literal["TimebackActivityContext"]
+    subject: Subject
+    app: Named | None = None
+    activity: Named | None = None
+    course: Named | None = None
+    process: bool = False
+
+
+class ActivityMetric(Strict):
+    type: Literal["totalQuestions", "correctQuestions", "xpEarned", "masteredUnits"]
+    value: float
+
+
+class TimeMetric(Strict):
+    type: Literal["active", "inactive", "waste", "unknown", "anti-pattern"]
+    value: Annotated[float, Field(ge=0, le=86400)]
+    subType: str | None = None
+    startDate: datetime | None = None
+    endDate: datetime | None = None
+
+
+class ActivityCollection(Strict):
+    id: Iri
+    type: Literal["TimebackActivityMetricsCollection"]
+    attempt: Annotated[int, Field(ge=1)] = 1
+    items: list[ActivityMetric]
+    extensions: dict[str, Any] | None = None
+
+
+class TimeCollection(Strict):
+    id: Iri
+    type: Literal["TimebackTimeSpentMetricsCollection"]
+    items: list[TimeMetric]
+    extensions: dict[str, Any] | None = None
+
+
+class EventBase(Strict):
+    context: str | list[Any] | dict[str, Any] | None = Field(default=None, alias="@context")
+    id: Annotated[str, Field(pattern=UUID_URN)]
+    eventTime: datetime
+    profile: Literal["TimebackProfile"]
+    actor: User
+    object: Context
+    edApp: str | dict[str, Any] | None = None
+    session: str | dict[str, Any] | None = None
+    extensions: dict[str, Any] | None = None
+
+
+class ActivityEvent(EventBase):
+    type: Literal["ActivityEvent"]
+    action: Literal["Completed"]
+    generated: ActivityCollection
+
+
+class TimeSpentEvent(EventBase):
+    type: Literal["TimeSpentEvent"]
+    action: Literal["SpentTime"]
+    generated: TimeCollection
+
+
+class Envelope(Strict):
+    sensor: Iri
+    sendTime: datetime
+    dataVersion: Literal["http://purl.imsglobal.org/ctx/caliper/v1p2"]
+    data: Annotated[
+        list[Annotated[ActivityEvent | TimeSpentEvent, Field(discriminator="type")]],
+        Field(min_length=1, max_length=1000),
+    ]
+
+
+def timeback_events(count: int) -> list[dict[str, Any]]:
+    """Alternate the documentation's full ActivityEvent and TimeSpentEvent, fresh ids."""
+    root = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "timeback-clients"
+    activity = orjson.loads((root / "seed-example4.json").read_bytes())["data"][0]
+    time_spent = orjson.loads((root / "seed-example8.json").read_bytes())["data"][0]
+    events = []
+    for number in range(count):
+        event = copy.deepcopy(activity if number % 2 == 0 else time_spent)
+        event["id"] = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
+        events.append(event)
+    return events
+
+
+def envelope_bytes(count: int) -> bytes:
+    return orjson.dumps(
+        {
+            "sensor": "https://alpharead.alpha.school",
+            "sendTime": "2024-04-24T14:12:01.000Z",
+            "dataVersion": DATA_VERSION,
+            "data": timeback_events(count),
+        }
+    )
+
+
+def plain_jsonschema() -> Draft202012Validator:
+    envelope = load_document("envelope.schema.json")
+    envelope["$defs"] = load_document("timeback.schema.json")["$defs"]
+    envelope["properties"]["data"]["items"] = {
+        "anyOf": [{"$ref": "#/$defs/ActivityEvent"}, {"$ref": "#/$defs/TimeSpentEvent"}]
+    }
+    return Draft202012Validator(envelope, format_checker=format_checker())
+
+
+def contenders() -> dict[str, Callable[[bytes], bool]]:
+    ours = EnvelopeValidator()
+    reference = plain_jsonschema()
+
+    def pydantic_verdict(body: bytes) -> bool:
+        try:
+            Envelope.model_validate_json(body)
+        except ValueError:
+            return False
+        return True
+
+    return {
+        "fast path": lambda body: ours.validate(orjson.loads(body)).valid,
+        "jsonschema": lambda body: reference.is_valid(orjson.loads(body)),
+        "pydantic": pydantic_verdict,
+    }
+
+
+def per_event_microseconds(
+    check: Callable[[bytes], bool], body: bytes, events: int, seconds: float
+) -> float:
+    """Median of 5 timed rounds, each repeating the check for about seconds/5."""
+    rounds = []
+    for _ in range(5):
+        loops, started = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - started) < seconds / 5:
+            check(body)
+            loops += 1
+        rounds.append(elapsed / loops / events * 1e6)
+    return statistics.median(rounds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    args = parser.parse_args()
+    checks = contenders()
+    broken = orjson.loads(envelope_bytes(2))
+    broken["data"][1]["action"] = "Started"
+    for name, check in checks.items():
+        assert check(envelope_bytes(1)), f"{name} rejects a valid envelope"
+        assert check(envelope_bytes(100)), f"{name} rejects a valid envelope"
+        assert not check(orjson.dumps(broken)), f"{name} accepts an invalid envelope"
+
+    print(f"{'events/envelope':>16} {'contender':>12} {'us/event':>10} {'fast path is':>14}")
+    for events in (1, 100):
+        body = envelope_bytes(events)
+        costs = {
+            name: per_event_microseconds(check, body, events, args.seconds)
+            for name, check in checks.items()
+        }
+        for name, cost in costs.items():
+            ratio = "" if name == "fast path" else f"{cost / costs['fast path']:.1f}x faster"
+            print(f"{events:>16} {name:>12} {cost:>10.2f} {ratio:>14}")
+
+
+if __name__ == "__main__":
+    main()
