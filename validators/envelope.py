@@ -62,7 +62,7 @@ class EnvelopeValidator:
         for index, item in enumerate(data):
             if isinstance(item, dict):
                 issues.extend(self.item_issues(item, index))
-        issues.extend(_duplicate_ids(data))
+        issues.extend(self._duplicate_event_ids(data))
         return self._result(issues, data)
 
     def item_issues(self, item: dict[str, Any], index: int) -> list[ValidationIssue]:
@@ -119,6 +119,32 @@ class EnvelopeValidator:
             return self._caliper, _no_semantic_checks
         return None, _no_semantic_checks
 
+    def _duplicate_event_ids(self, data: list[Any]) -> list[ValidationIssue]:
+        """Two events with one id in an envelope are an error. Entities may repeat an id:
+        they describe a resource, and the IMS term envelopes list one entity several times."""
+        issues: list[ValidationIssue] = []
+        first_seen: dict[str, int] = {}
+        for index, item in enumerate(data):
+            if not isinstance(item, dict) or item.get("type") in self.entity_types:
+                continue
+            item_id = item.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if item_id in first_seen:
+                issues.append(
+                    _issue(
+                        index,
+                        f"$.data[{index}]",
+                        "id",
+                        "duplicate_id",
+                        f"id is already used by data[{first_seen[item_id]}]; "
+                        "each event needs its own id",
+                    )
+                )
+            else:
+                first_seen[item_id] = index
+        return issues
+
     def _result(self, issues: list[ValidationIssue], data: list[Any]) -> ValidationResult:
         if not issues:
             for item in data:
@@ -151,29 +177,6 @@ def _with_item_index(errors: Iterable[ValidationError]) -> list[ValidationIssue]
             path[1] if len(path) > 1 and path[0] == "data" and isinstance(path[1], int) else None
         )
         issues.extend(explain_errors([error], index=index, base="$"))
-    return issues
-
-
-def _duplicate_ids(data: list[Any]) -> list[ValidationIssue]:
-    issues: list[ValidationIssue] = []
-    first_seen: dict[str, int] = {}
-    for index, item in enumerate(data):
-        item_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(item_id, str):
-            continue
-        if item_id in first_seen:
-            issues.append(
-                _issue(
-                    index,
-                    f"$.data[{index}]",
-                    "id",
-                    "duplicate_id",
-                    f"id is already used by data[{first_seen[item_id]}]; "
-                    "each item needs its own id",
-                )
-            )
-        else:
-            first_seen[item_id] = index
     return issues
 
 

@@ -11,10 +11,12 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
 import fastjsonschema
+from fastjsonschema.ref_resolver import RefResolver
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -111,17 +113,47 @@ class SchemaDocument:
             with self._lock:
                 check = self._fast.get(definition)
                 if check is None:
-                    schema = self._schema_for(definition)
-                    if self._inline:
-                        schema = {**inline_local_refs(schema, self._defs), "$defs": self._defs}
-                    check = fastjsonschema.compile(
-                        schema,
-                        handlers=_NO_REMOTE,
-                        formats=FORMAT_CHECKS,
-                        use_default=False,
-                    )
-                    self._fast[definition] = check
+                    if self._inline or definition is None:
+                        check = self._compile_one(definition)
+                        self._fast[definition] = check
+                    else:
+                        self._fast.update(self._compile_all_definitions())
+                        check = self._fast[definition]
         return check
+
+    def _compile_one(self, definition: str | None) -> FastCheck:
+        schema = self._schema_for(definition)
+        if self._inline:
+            schema = {**inline_local_refs(schema, self._defs), "$defs": self._defs}
+        return fastjsonschema.compile(
+            schema, handlers=_NO_REMOTE, formats=FORMAT_CHECKS, use_default=False
+        )
+
+    def _compile_all_definitions(self) -> dict[str | None, FastCheck]:
+        """Generate one module holding a function per `$defs` entry.
+
+        Compiling each definition on its own regenerates the whole graph of
+        entity references every time (about a second each for the ~100 Caliper
+        types); one module shares it. fastjsonschema turns every `$ref` into a
+        function named by its resolver, which is how each is found again.
+        """
+        root = {
+            "$schema": DRAFT,
+            "$defs": self._defs,
+            "properties": {name: {"$ref": f"#/$defs/{name}"} for name in self._defs},
+        }
+        code = fastjsonschema.compile_to_code(
+            root, handlers=_NO_REMOTE, formats=FORMAT_CHECKS, use_default=False
+        )
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)  # what fastjsonschema.compile itself does with its code
+        resolver = RefResolver.from_schema(root, handlers=_NO_REMOTE, store={})
+        checks: dict[str | None, FastCheck] = {}
+        for name in self._defs:
+            with resolver.in_scope(f"#/$defs/{name}"):
+                function = namespace[resolver.get_scope_name()]
+            checks[name] = partial(function, custom_formats=FORMAT_CHECKS)
+        return checks
 
     def is_valid(self, instance: Any, definition: str | None = None) -> bool:
         try:
