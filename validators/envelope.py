@@ -133,7 +133,8 @@ class EnvelopeValidator:
         issues: list[ValidationIssue] = []
         first_seen: dict[str, int] = {}
         for index, item in enumerate(data):
-            if not isinstance(item, dict) or item.get("type") in self.entity_types:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if not isinstance(kind, str) or kind in self.entity_types:
                 continue
             item_id = item.get("id")
             if not isinstance(item_id, str):

@@ -43,6 +43,8 @@ _FORMAT_HINTS: Final[dict[str, str]] = {
     "duration": "an ISO 8601 duration, like PT1H30M",
 }
 
+_LISTED: Final = 12
+
 _STRUCTURAL: Final = frozenset({"type", "required", "additionalProperties"})
 
 _JSON_TYPES: Final[dict[type, str]] = {
@@ -106,8 +108,7 @@ def _explain(error: ValidationError, *, index: int | None, base: str) -> Iterato
     elif keyword == "const":
         message = f"expected {title} {echo(expected)}, found {echo(instance)}"
     elif keyword == "enum":
-        allowed = ", ".join(str(v) for v in expected)
-        message = f"{echo(instance)} is not an allowed {title}; allowed: {allowed}"
+        message = f"{echo(instance)} is not an allowed {title}; allowed: {_listing(expected)}"
     elif keyword == "pattern":
         message = f"{title} has the wrong form, found {echo(instance)}"
         if code == "invalid_event_id":
@@ -135,6 +136,12 @@ def _code_for(keyword: str, custom: object) -> str:
     if isinstance(custom, str) and keyword not in _STRUCTURAL:
         return custom
     return _KEYWORD_CODES.get(keyword, "invalid_value")
+
+
+def _listing(values: list[Any]) -> str:
+    """The allowed values, cut after the first few: some vocabularies have 56 terms."""
+    shown = ", ".join(str(v) for v in values[:_LISTED])
+    return shown if len(values) <= _LISTED else f"{shown} and {len(values) - _LISTED} more"
 
 
 def _field_label(path: str) -> str:

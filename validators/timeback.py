@@ -111,7 +111,8 @@ def _time_metric_issues(items: list[Any], index: int, path: str) -> list[Validat
         kind = item.get("type")
         if not isinstance(kind, str):
             continue
-        key = (kind, item.get("subType", item.get("sub_type")))
+        sub_type = item.get("subType", item.get("sub_type"))
+        key = (kind, sub_type if isinstance(sub_type, str) else None)
         if key in seen:
             label = kind if key[1] is None else f"{kind}/{key[1]}"
             issues.append(_duplicate(index, join_path(path, position, "type"), label, seen[key]))
