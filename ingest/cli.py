@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from ingest import commands as commands_module
 from ingest import validate_command
 
 
@@ -19,6 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate_command.add_arguments(validate)
     validate.set_defaults(handler=validate_command.run)
+    serve = commands.add_parser(
+        "serve", help="the front door alone, against CALIPER_KAFKA_BOOTSTRAP_SERVERS"
+    )
+    commands_module.add_arguments(serve)
+    serve.set_defaults(handler=commands_module.run_serve)
+    up = commands.add_parser(
+        "up", help="the whole pipeline on 127.0.0.1 with the embedded broker (Ctrl-C stops)"
+    )
+    commands_module.add_arguments(up)
+    up.set_defaults(handler=commands_module.run_up)
     return parser
 
 

@@ -1,0 +1,65 @@
+"""Prometheus metrics of the front door, on a registry the app factory is given."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Buckets in seconds, dense below 50 ms where the latency target sits.
+_LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+ENDPOINTS: Final = ("event", "validate")
+
+
+class Metrics:
+    """Bounded labels only: endpoint (2 values), outcome, error code, event type."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests = Counter(
+            "caliper_ingest_requests_total",
+            "Envelopes answered, by endpoint and HTTP status.",
+            ["endpoint", "status"],
+            registry=registry,
+        )
+        self.errors = Counter(
+            "caliper_ingest_errors_total",
+            "Error entries returned to clients, by stable code.",
+            ["code"],
+            registry=registry,
+        )
+        self.events = Counter(
+            "caliper_ingest_events_total",
+            "Events acknowledged by the broker.",
+            registry=registry,
+        )
+        self.rejected_dropped = Counter(
+            "caliper_ingest_rejected_dropped_total",
+            "Rejected envelopes not copied to the rejected topic (too many in flight).",
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "caliper_ingest_request_duration_seconds",
+            "Time from request to answer on the ingest endpoints.",
+            ["endpoint"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.pending = Gauge(
+            "caliper_ingest_pending_records",
+            "Records sent to the producer and not yet acknowledged.",
+            registry=registry,
+        )
+        # Children resolved once: labels() costs a lock and a dict lookup per call.
+        self._latency = {name: self.latency.labels(name) for name in ENDPOINTS}
+        self._request_children: dict[tuple[str, int], Counter] = {}
+
+    def observe(self, publish: bool, status: int, seconds: float) -> None:
+        """One answered request on /caliper/event (publish) or /caliper/event/validate."""
+        endpoint = "event" if publish else "validate"
+        child = self._request_children.get((endpoint, status))
+        if child is None:
+            child = self.requests.labels(endpoint, str(status))
+            self._request_children[(endpoint, status)] = child
+        child.inc()
+        self._latency[endpoint].observe(seconds)

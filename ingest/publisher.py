@@ -1,0 +1,208 @@
+"""Publishing to Kafka: the Publisher protocol and its aiokafka implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
+
+from ingest.errors import OverloadedError, PublishError
+from ingest.partitioner import CachedMurmur2Partitioner
+from ingest.records import Record
+from ingest.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Kafka's error code for "topic already exists": expected on every restart.
+_TOPIC_ALREADY_EXISTS = 36
+
+
+class Publisher(Protocol):
+    """What the routes need from a broker; tests pass a fake through the app factory."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish_events(self, records: Sequence[Record]) -> None:
+        """Return only once every record is acknowledged; raise PublishError otherwise."""
+
+    def publish_rejected(self, record: Record) -> bool:
+        """Fire and forget; False when dropped because too many are in flight."""
+
+    async def ready(self) -> bool:
+        """The broker answers and both topics exist."""
+
+    @property
+    def pending_records(self) -> int: ...
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options shared by the producer and the admin client."""
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "request_timeout_ms": settings.kafka_request_timeout_ms,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_sasl_mechanism:
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        password = settings.kafka_sasl_password
+        options["sasl_plain_password"] = password.get_secret_value() if password else None
+    return options
+
+
+async def ensure_topics(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+    """Create both topics with the configured partitions: never rely on auto-creation."""
+    wanted = [
+        NewTopic(settings.events_topic, settings.events_partitions, settings.replication_factor),
+        NewTopic(
+            settings.rejected_topic, settings.rejected_partitions, settings.replication_factor
+        ),
+    ]
+    response = await admin.create_topics(wanted)
+    for entry in response.to_object()["topic_errors"]:
+        code = entry["error_code"]
+        if code == _TOPIC_ALREADY_EXISTS:
+            logger.info("topic %s already exists", entry["topic"])
+        elif code != 0:
+            raise PublishError(f"cannot create topic {entry['topic']}: error {code}")
+        else:
+            logger.info("created topic %s", entry["topic"])
+
+
+class KafkaPublisher:
+    """aiokafka producer with acks=all, a bound on records awaiting acks, and a timeout.
+
+    Every request sends all its records before awaiting any acknowledgement, so records
+    of concurrent requests share the producer's per-partition batches (group commit).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+        self._admin: AIOKafkaAdminClient | None = None
+        self._pending = 0
+        self._rejected_tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def pending_records(self) -> int:
+        return self._pending
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        settings = self._settings
+        options = client_options(settings)
+        admin = AIOKafkaAdminClient(**options)
+        await admin.start()
+        try:
+            await ensure_topics(admin, settings)
+            producer = AIOKafkaProducer(
+                **options,
+                acks="all",
+                enable_idempotence=settings.kafka_enable_idempotence,
+                linger_ms=settings.kafka_linger_ms,
+                max_batch_size=settings.kafka_max_batch_bytes,
+                max_request_size=max(settings.kafka_max_batch_bytes, 1_048_576),
+                compression_type=settings.kafka_compression,
+                partitioner=CachedMurmur2Partitioner(),
+            )
+            await producer.start()
+        except BaseException:
+            await admin.close()
+            raise
+        self._admin, self._producer = admin, producer
+
+    async def stop(self) -> None:
+        """Flush what is queued (rejected records included), then close."""
+        producer, admin = self._producer, self._admin
+        self._producer = self._admin = None
+        if self._rejected_tasks:
+            await asyncio.wait(self._rejected_tasks, timeout=self._settings.publish_timeout_s)
+        if producer is not None:
+            await producer.stop()
+        if admin is not None:
+            await admin.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def publish_events(self, records: Sequence[Record]) -> None:
+        producer = self._producer
+        if producer is None:
+            raise PublishError("The service is shutting down")
+        count = len(records)
+        if self._pending + count > self._settings.max_pending_records:
+            raise OverloadedError("Too many events are waiting for the broker")
+        self._pending += count
+        topic = self._settings.events_topic
+        try:
+            async with asyncio.timeout(self._settings.publish_timeout_s):
+                futures = [
+                    await producer.send(topic, r.value, key=r.key, headers=r.headers)
+                    for r in records
+                ]
+                # One await for all: the futures resolve as whole batches are acked.
+                results = await asyncio.gather(*futures, return_exceptions=True)
+        except TimeoutError as exc:
+            raise PublishError("The broker did not acknowledge the events in time") from exc
+        except KafkaError as exc:
+            raise PublishError(f"The broker refused the events: {type(exc).__name__}") from exc
+        finally:
+            self._pending -= count
+        for result in results:
+            if isinstance(result, BaseException):
+                raise PublishError(
+                    f"The broker refused the events: {type(result).__name__}"
+                ) from result
+
+    def publish_rejected(self, record: Record) -> bool:
+        producer = self._producer
+        if producer is None or len(self._rejected_tasks) >= self._settings.max_pending_rejected:
+            return False
+        task = asyncio.create_task(self._send_rejected(producer, record))
+        self._rejected_tasks.add(task)
+        task.add_done_callback(self._rejected_tasks.discard)
+        return True
+
+    async def _send_rejected(self, producer: AIOKafkaProducer, record: Record) -> None:
+        try:
+            async with asyncio.timeout(self._settings.publish_timeout_s):
+                future = await producer.send(
+                    self._settings.rejected_topic,
+                    record.value,
+                    key=record.key,
+                    headers=record.headers,
+                )
+                await future
+        except (TimeoutError, KafkaError) as exc:
+            # The client already has its 400; losing this copy is logged, not raised.
+            logger.warning("rejected envelope not published: %s", type(exc).__name__)
+
+    async def ready(self) -> bool:
+        admin = self._admin
+        if admin is None:
+            return False
+        wanted = {self._settings.events_topic, self._settings.rejected_topic}
+        try:
+            async with asyncio.timeout(self._settings.kafka_request_timeout_ms / 1000):
+                # list_topics, not describe_topics: asking metadata for a named topic
+                # can auto-create it on some brokers, which would hide a missing topic.
+                topics = set(await admin.list_topics())
+        except (TimeoutError, KafkaError, OSError):
+            return False
+        return wanted <= topics

@@ -1,0 +1,23 @@
+"""The README's settings table lists exactly the settings the code reads."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.settings import ENV_PREFIX, Settings
+from tests.conftest import REPO_ROOT
+
+
+def test_readme_lists_every_setting() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(rf"^\| `({ENV_PREFIX}[A-Z0-9_]+)` \|", readme, flags=re.M))
+    expected = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    assert listed == expected
+
+
+def test_settings_come_from_the_environment(monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("CALIPER_EVENTS_PARTITIONS", "7")
+    assert Settings().events_partitions == 7
