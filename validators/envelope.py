@@ -186,7 +186,7 @@ def _with_item_index(errors: Iterable[ValidationError]) -> list[ValidationIssue]
             path[1] if len(path) > 1 and path[0] == "data" and isinstance(path[1], int) else None
         )
         issues.extend(explain_errors([error], index=index, base="$"))
-    return issues
+    return _unique(issues)
 
 
 def _unique(issues: list[ValidationIssue]) -> list[ValidationIssue]:

@@ -65,9 +65,16 @@ def json_type(value: object) -> str:
 def explain_errors(
     errors: Iterable[ValidationError], *, index: int | None, base: str
 ) -> Iterator[ValidationIssue]:
-    """One issue per problem: a `required` error naming three fields gives three issues."""
+    """One issue per problem: a `required` error naming three fields gives three issues.
+
+    jsonschema reports `required` once per missing field, each with the whole list, so
+    issues are deduplicated here."""
+    seen: set[ValidationIssue] = set()
     for error in errors:
-        yield from _explain(error, index=index, base=base)
+        for issue in _explain(error, index=index, base=base):
+            if issue not in seen:
+                seen.add(issue)
+                yield issue
 
 
 def _explain(error: ValidationError, *, index: int | None, base: str) -> Iterator[ValidationIssue]:

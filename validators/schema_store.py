@@ -20,7 +20,7 @@ from fastjsonschema.ref_resolver import RefResolver
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from validators.formats import FORMAT_CHECKS
+from validators.formats import FAST_FORMATS, FORMAT_CHECKS
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
 DRAFT: Final = "https://json-schema.org/draft/2020-12/schema"
@@ -126,7 +126,7 @@ class SchemaDocument:
         if self._inline:
             schema = {**inline_local_refs(schema, self._defs), "$defs": self._defs}
         return fastjsonschema.compile(
-            schema, handlers=_NO_REMOTE, formats=FORMAT_CHECKS, use_default=False
+            schema, handlers=_NO_REMOTE, formats=FAST_FORMATS, use_default=False
         )
 
     def _compile_all_definitions(self) -> dict[str | None, FastCheck]:
@@ -143,7 +143,7 @@ class SchemaDocument:
             "properties": {name: {"$ref": f"#/$defs/{name}"} for name in self._defs},
         }
         code = fastjsonschema.compile_to_code(
-            root, handlers=_NO_REMOTE, formats=FORMAT_CHECKS, use_default=False
+            root, handlers=_NO_REMOTE, formats=FAST_FORMATS, use_default=False
         )
         namespace: dict[str, Any] = {}
         exec(code, namespace)  # what fastjsonschema.compile itself does with its code
@@ -152,7 +152,7 @@ class SchemaDocument:
         for name in self._defs:
             with resolver.in_scope(f"#/$defs/{name}"):
                 function = namespace[resolver.get_scope_name()]
-            checks[name] = partial(function, custom_formats=FORMAT_CHECKS)
+            checks[name] = partial(function, custom_formats=FAST_FORMATS)
         return checks
 
     def is_valid(self, instance: Any, definition: str | None = None) -> bool:

@@ -24,7 +24,7 @@ def timeback_issues(event: dict[str, Any], index: int, base: str) -> list[Valida
     generated = event.get("generated")
     items = generated.get("items") if isinstance(generated, dict) else None
     if isinstance(items, list):
-        items_path = join_path(base, "generated", "items")
+        items_path = base + ".generated.items"
         if event.get("type") == "ActivityEvent":
             issues.extend(_activity_metric_issues(items, index, items_path))
         elif event.get("type") == "TimeSpentEvent":

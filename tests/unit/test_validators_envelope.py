@@ -129,3 +129,13 @@ def test_valid_envelope_is_not_mutated_except_normalization(validator: EnvelopeV
 def test_rejects_invalid_constructor_limits() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         EnvelopeValidator(max_events=0)
+
+
+def test_each_missing_field_is_reported_once(validator: EnvelopeValidator) -> None:
+    result = validator.validate({"data": 1})
+    assert [(e.path, e.code) for e in result.errors] == [
+        ("$.sensor", "missing_field"),
+        ("$.sendTime", "missing_field"),
+        ("$.dataVersion", "missing_field"),
+        ("$.data", "wrong_type"),
+    ]
