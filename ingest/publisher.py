@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
+from ingest.batcher import GroupCommitter
 from ingest.errors import OverloadedError, PublishError
 from ingest.partitioner import CachedMurmur2Partitioner
 from ingest.records import Record
@@ -78,13 +79,14 @@ async def ensure_topics(admin: AIOKafkaAdminClient, settings: Settings) -> None:
 class KafkaPublisher:
     """aiokafka producer with acks=all, a bound on records awaiting acks, and a timeout.
 
-    Every request sends all its records before awaiting any acknowledgement, so records
-    of concurrent requests share the producer's per-partition batches (group commit).
+    Records of concurrent requests share one batch per partition (ingest.batcher: group
+    commit); each request waits for the acknowledgements of its own records only.
     """
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._producer: AIOKafkaProducer | None = None
+        self._committer: GroupCommitter | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self._pending = 0
         self._rejected_tasks: set[asyncio.Task[None]] = set()
@@ -117,11 +119,13 @@ class KafkaPublisher:
             await admin.close()
             raise
         self._admin, self._producer = admin, producer
+        self._committer = GroupCommitter(producer, settings.events_topic)
 
     async def stop(self) -> None:
         """Flush what is queued (rejected records included), then close."""
         producer, admin = self._producer, self._admin
         self._producer = self._admin = None
+        self._committer = None
         if self._rejected_tasks:
             await asyncio.wait(self._rejected_tasks, timeout=self._settings.publish_timeout_s)
         if producer is not None:
@@ -142,33 +146,22 @@ class KafkaPublisher:
         await self.stop()
 
     async def publish_events(self, records: Sequence[Record]) -> None:
-        producer = self._producer
-        if producer is None:
+        committer = self._committer
+        if committer is None:
             raise PublishError("The service is shutting down")
         count = len(records)
         if self._pending + count > self._settings.max_pending_records:
             raise OverloadedError("Too many events are waiting for the broker")
         self._pending += count
-        topic = self._settings.events_topic
         try:
             async with asyncio.timeout(self._settings.publish_timeout_s):
-                futures = [
-                    await producer.send(topic, r.value, key=r.key, headers=r.headers)
-                    for r in records
-                ]
-                # One await for all: the futures resolve as whole batches are acked.
-                results = await asyncio.gather(*futures, return_exceptions=True)
+                await committer.publish(records)
         except TimeoutError as exc:
             raise PublishError("The broker did not acknowledge the events in time") from exc
         except KafkaError as exc:
             raise PublishError(f"The broker refused the events: {type(exc).__name__}") from exc
         finally:
             self._pending -= count
-        for result in results:
-            if isinstance(result, BaseException):
-                raise PublishError(
-                    f"The broker refused the events: {type(result).__name__}"
-                ) from result
 
     def publish_rejected(self, record: Record) -> bool:
         producer = self._producer
