@@ -1,0 +1,80 @@
+"""The writer's Kafka clients: the DLQ topic and producer, and the consumer factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from consumers.oneroster.errors import OneRosterError
+from consumers.oneroster.settings import WriterSettings
+
+logger = logging.getLogger(__name__)
+
+_TOPIC_ALREADY_EXISTS: Final = 36
+
+
+async def ensure_dlq_topic(settings: WriterSettings) -> None:
+    """Create the DLQ with its configured partitions: never rely on auto-creation."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        wanted = NewTopic(settings.dlq_topic, settings.dlq_partitions, settings.replication_factor)
+        response = await admin.create_topics([wanted])
+        for entry in response.to_object()["topic_errors"]:
+            code = entry["error_code"]
+            if code not in (0, _TOPIC_ALREADY_EXISTS):
+                raise OneRosterError(
+                    f"cannot create topic {entry['topic']}: error {code}", code="kafka"
+                )
+    finally:
+        await admin.close()
+
+
+def consumer_options(settings: WriterSettings, group_id: str) -> dict[str, Any]:
+    return {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "group_id": group_id,
+        # Commits happen after a batch is written or dead-lettered, never before.
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": settings.max_poll_records,
+        "session_timeout_ms": settings.session_timeout_ms,
+        "heartbeat_interval_ms": settings.heartbeat_interval_ms,
+    }
+
+
+class DeadLetterProducer:
+    """acks=all and awaited: a record counts as dead-lettered only once Kafka has it."""
+
+    def __init__(self, settings: WriterSettings) -> None:
+        self._settings = settings
+        self._producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        await ensure_dlq_topic(self._settings)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all"
+        )
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def send(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
+        if self._producer is None:
+            raise OneRosterError("DLQ producer is not started", code="kafka")
+        await self._producer.send_and_wait(
+            self._settings.dlq_topic, value, key=key, headers=headers
+        )
+
+
+def make_consumer(settings: WriterSettings, group_id: str, *topics: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(*topics, **consumer_options(settings, group_id))
