@@ -1,0 +1,70 @@
+"""promtool on deploy/prometheus: config and rules check, and the rules' unit tests."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+import yaml
+
+from tests.deploy.conftest import PrometheusTools
+from tests.deploy.manifests import ALERT_TESTS, ALERTS, PROMETHEUS, SCRAPE_CONFIG, alert_rules
+
+# What the issue asks alerts for, each by the name that carries it.
+REQUIRED_ALERTS = {
+    "CaliperRejectRateHigh",
+    "CaliperServerErrorsHigh",
+    "CaliperConsumerLagGrowing",
+    "CaliperEndToEndLatencyHigh",
+    "CaliperDeadLettersGrowing",
+    "CaliperNoEventsDuringSchoolHours",
+}
+
+
+def _promtool(tools: PrometheusTools, *args: str) -> str:
+    done = subprocess.run(
+        [str(tools.promtool), *args],
+        cwd=PROMETHEUS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.mark.timeout(660)  # the first use may install Prometheus from Debian
+def test_promtool_check_rules(prometheus_tools: PrometheusTools) -> None:
+    output = _promtool(prometheus_tools, "check", "rules", str(ALERTS))
+    assert f"SUCCESS: {len(alert_rules())} rules found" in output
+
+
+@pytest.mark.timeout(660)
+def test_promtool_check_config(prometheus_tools: PrometheusTools) -> None:
+    _promtool(prometheus_tools, "check", "config", str(SCRAPE_CONFIG))
+
+
+@pytest.mark.timeout(660)
+def test_promtool_test_rules(prometheus_tools: PrometheusTools) -> None:
+    assert "SUCCESS" in _promtool(prometheus_tools, "test", "rules", str(ALERT_TESTS))
+
+
+def test_the_alerts_the_issue_asks_for_exist_with_severity_and_summary() -> None:
+    rules = {rule["alert"]: rule for rule in alert_rules()}
+    assert set(rules) >= REQUIRED_ALERTS
+    for name, rule in rules.items():
+        assert rule["labels"]["severity"] in {"warning", "critical"}, name
+        assert rule["annotations"]["summary"], name
+
+
+def test_every_alert_has_a_unit_test_that_fires_it_and_one_that_does_not() -> None:
+    tests = yaml.safe_load(ALERT_TESTS.read_text())["tests"]
+    fired: set[str] = set()
+    quiet: set[str] = set()
+    for test in tests:
+        for case in test.get("alert_rule_test", []):
+            (fired if case["exp_alerts"] else quiet).add(case["alertname"])
+    names = {rule["alert"] for rule in alert_rules()}
+    assert names <= fired, f"never shown firing: {sorted(names - fired)}"
+    assert names <= quiet, f"never shown quiet: {sorted(names - quiet)}"
