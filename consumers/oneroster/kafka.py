@@ -68,6 +68,13 @@ class DeadLetterProducer:
         if producer is not None:
             await producer.stop()
 
+    async def partitions(self) -> set[int]:
+        """The DLQ topic's partitions, from the producer's metadata."""
+        if self._producer is None:
+            return set()
+        partitions: set[int] = await self._producer.partitions_for(self._settings.dlq_topic)
+        return partitions
+
     async def send(self, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> None:
         if self._producer is None:
             raise OneRosterError("DLQ producer is not started", code="kafka")

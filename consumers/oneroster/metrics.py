@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
@@ -54,5 +54,16 @@ class WriterMetrics:
             "caliper_oneroster_replayed_total",
             "Dead-lettered records re-driven by --replay-dlq, by outcome.",
             ["outcome"],
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "caliper_oneroster_consumer_lag_records",
+            "Records on caliper.events not yet processed, per assigned partition.",
+            ["partition"],
+            registry=registry,
+        )
+        self.dlq_records = Gauge(
+            "caliper_oneroster_dlq_records",
+            "Records in the DLQ topic (high minus low watermark), read every dlq_size_refresh_s.",
             registry=registry,
         )

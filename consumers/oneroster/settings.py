@@ -62,6 +62,9 @@ class WriterSettings(BaseSettings):
     shutdown_timeout_s: float = Field(
         default=10.0, gt=0, description="On SIGTERM: time to finish the batch and commit."
     )
+    dlq_size_refresh_s: float = Field(
+        default=30.0, gt=0, description="How often the DLQ size gauge is read from Kafka."
+    )
     metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="Serve /metrics on this port (off if unset)."
     )

@@ -19,6 +19,7 @@ from aiokafka.errors import CommitFailedError
 from consumers.oneroster.auth import TokenProvider
 from consumers.oneroster.client import OneRosterClient
 from consumers.oneroster.dlq import Source
+from consumers.oneroster.gauges import KafkaGauges
 from consumers.oneroster.kafka import DeadLetterProducer, make_consumer
 from consumers.oneroster.metrics import WriterMetrics
 from consumers.oneroster.processor import Processor, process_batch
@@ -116,10 +117,17 @@ class ResultsWriter:
         if consumer is None or session is None:
             raise RuntimeError("start() the writer first")
         processor = Processor(session.client.write, self._dlq.send, self._metrics)
+        gauges = KafkaGauges(
+            self._metrics,
+            self._settings.dlq_topic,
+            self._dlq.partitions,
+            self._settings.dlq_size_refresh_s,
+        )
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=self._settings.poll_timeout_ms)
             records = [record for part in batch.values() for record in part]
             if not records:
+                await gauges.refresh(consumer)
                 continue
             sources = [
                 Source(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
@@ -132,6 +140,7 @@ class ResultsWriter:
                 return
             offsets = {tp: part[-1].offset + 1 for tp, part in batch.items() if part}
             await self._commit(consumer, offsets)
+            await gauges.refresh(consumer)
 
     async def _finish(self, work: asyncio.Task[object], stop: asyncio.Event) -> bool:
         stopping = asyncio.create_task(stop.wait())

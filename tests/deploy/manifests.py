@@ -43,8 +43,6 @@ PENDING_METRICS: Final = frozenset(
     {
         "caliper_ingest_publish_duration_seconds_bucket",
         "caliper_ingest_pending_records_limit",
-        "caliper_oneroster_consumer_lag_records",
-        "caliper_oneroster_dlq_records",
     }
 )
 

@@ -55,6 +55,7 @@ def writer_settings(
         "request_timeout_s": 2.0,
         "concurrency": 4,
         "shutdown_timeout_s": 5.0,
+        "dlq_size_refresh_s": 0.2,
     }
     values.update(overrides)
     return WriterSettings(**values)

@@ -77,6 +77,16 @@ async def test_a_400_lands_in_the_dlq_with_event_request_and_answer(
                 and sample(metrics, "caliper_oneroster_dead_letters_total", code="rejected") == 1
             )
         )
+        # The gauges are read off Kafka: the DLQ holds the letter, nothing is left to do.
+        await eventually(lambda: sample(metrics, "caliper_oneroster_dlq_records") == 1)
+        lag = [
+            s.value
+            for metric in metrics.registry.collect()
+            for s in metric.samples
+            if s.name == "caliper_oneroster_consumer_lag_records"
+        ]
+        assert lag
+        assert all(value == 0 for value in lag)
     letters = await read_topic(bootstrap_servers, settings.dlq_topic, expect=1)
     assert len(letters) == 1
     letter = orjson.loads(letters[0].value or b"")

@@ -1,0 +1,56 @@
+"""Gauges read off Kafka rather than counted: consumer lag and the DLQ's size.
+
+Refreshed after every poll, empty ones included, so a writer that stops making
+progress shows a growing lag instead of its last value.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
+
+from consumers.oneroster.metrics import WriterMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class KafkaGauges:
+    def __init__(
+        self,
+        metrics: WriterMetrics,
+        dlq_topic: str,
+        dlq_partitions: Callable[[], Awaitable[set[int]]],
+        dlq_refresh_s: float,
+    ) -> None:
+        self._dlq_refresh_s = dlq_refresh_s
+        self._metrics = metrics
+        self._dlq_topic = dlq_topic
+        self._dlq_partitions = dlq_partitions
+        self._dlq_checked = float("-inf")
+
+    async def refresh(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            self._metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))
+        if time.monotonic() - self._dlq_checked >= self._dlq_refresh_s:
+            self._dlq_checked = time.monotonic()
+            await self._refresh_dlq(consumer)
+
+    async def _refresh_dlq(self, consumer: AIOKafkaConsumer) -> None:
+        try:
+            # The consumer follows caliper.events only; the DLQ producer knows the DLQ.
+            partitions = await self._dlq_partitions()
+            tps = [TopicPartition(self._dlq_topic, p) for p in sorted(partitions)]
+            ends = await consumer.end_offsets(tps)
+            starts = await consumer.beginning_offsets(tps)
+        except KafkaError as exc:
+            logger.warning("cannot size the DLQ: %s", type(exc).__name__)
+            return
+        self._metrics.dlq_records.set(sum(ends[tp] - starts[tp] for tp in tps))
