@@ -1,0 +1,182 @@
+"""The SQLite store: one file, one writer process (the embedded default of `up`).
+
+stdlib sqlite3 on one dedicated thread, so the event loop keeps heart-beating while
+the database works. WAL with synchronous=NORMAL survives a killed process (the
+durability this store promises); a power cut may lose the last batches, but totals
+and offsets roll back together, so they are re-read and re-counted, never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+import orjson
+
+from consumers.aggregator.folding import (
+    DailyKey,
+    Totals,
+    add,
+    decode_key,
+    encode_key,
+    from_stored,
+    to_stored,
+)
+from consumers.aggregator.store import StoreError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS counted_events (
+    event_id TEXT PRIMARY KEY, digest BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS daily_totals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS consumed_offsets (
+    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+    source TEXT NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
+"""
+# Same broker: offsets only move forward. New broker (source): its offsets start over.
+_SAVE_OFFSET: Final = """
+INSERT INTO consumed_offsets (topic, partition, next_offset, source) VALUES (?, ?, ?, ?)
+ON CONFLICT (topic, partition) DO UPDATE SET
+    next_offset = CASE WHEN source = excluded.source
+        THEN max(next_offset, excluded.next_offset) ELSE excluded.next_offset END,
+    source = excluded.source
+"""
+
+
+class SqliteTransaction:
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    async def claim(self, events: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
+        return await self._store.call(self._claim, events)
+
+    def _claim(
+        self, conn: sqlite3.Connection, events: Sequence[tuple[str, bytes]]
+    ) -> dict[str, bytes]:
+        # One writer (BEGIN IMMEDIATE), so reading first and inserting the rest is race-free.
+        ids = orjson.dumps([event_id for event_id, _ in events])
+        rows = conn.execute(
+            "SELECT event_id, digest FROM counted_events"
+            " WHERE event_id IN (SELECT value FROM json_each(?))",
+            (ids,),
+        ).fetchall()
+        known: dict[str, bytes] = {event_id: bytes(stored) for event_id, stored in rows}
+        conn.executemany(
+            "INSERT INTO counted_events (event_id, digest) VALUES (?, ?)",
+            [pair for pair in events if pair[0] not in known],
+        )
+        return known
+
+    async def add_totals(self, deltas: Mapping[DailyKey, Totals]) -> list[Totals]:
+        return await self._store.call(self._add_totals, deltas)
+
+    def _add_totals(
+        self, conn: sqlite3.Connection, deltas: Mapping[DailyKey, Totals]
+    ) -> list[Totals]:
+        encoded = {encode_key(key).decode(): key for key in deltas}
+        rows = conn.execute(
+            "SELECT key, value FROM daily_totals WHERE key IN (SELECT value FROM json_each(?))",
+            (orjson.dumps(list(encoded)),),
+        ).fetchall()
+        current: dict[str, bytes] = dict(rows)
+        updated: list[Totals] = []
+        for raw, key in encoded.items():
+            stored = current.get(raw)
+            base = Totals(key=key) if stored is None else from_stored(key, stored)
+            updated.append(add(base, deltas[key]))
+        conn.executemany(
+            "INSERT INTO daily_totals (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [(encode_key(totals.key).decode(), to_stored(totals)) for totals in updated],
+        )
+        return updated
+
+    async def save_offsets(self, topic: str, offsets: Mapping[int, int], source: str) -> None:
+        rows = [(topic, partition, offset, source) for partition, offset in offsets.items()]
+        await self._store.call(lambda conn: conn.executemany(_SAVE_OFFSET, rows))
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        # One thread owns the connection: sqlite3 objects must not hop threads mid-use.
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def call(self, work: Callable[..., T], *args: Any) -> T:
+        if self._conn is None or self._executor is None:
+            raise StoreError("store is not started", retriable=False)
+        conn = self._conn
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, lambda: work(conn, *args))
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+
+    async def start(self) -> None:
+        if self._conn is not None:
+            return
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        loop = asyncio.get_running_loop()
+        self._conn = await loop.run_in_executor(self._executor, self._connect)
+        logger.info("sqlite store at %s", self.path)
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one per batch.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.executescript(_SCHEMA)
+        return conn
+
+    async def stop(self) -> None:
+        conn, executor = self._conn, self._executor
+        self._conn = self._executor = None
+        if conn is not None and executor is not None:
+            await asyncio.get_running_loop().run_in_executor(executor, conn.close)
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> SqliteStore:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        await self.call(lambda conn: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield SqliteTransaction(self)
+        except BaseException:
+            await self.call(lambda conn: conn.execute("ROLLBACK"))
+            raise
+        await self.call(lambda conn: conn.execute("COMMIT"))
+
+    async def load_offsets(self, topic: str) -> dict[int, tuple[int, str]]:
+        rows = await self.call(
+            lambda conn: conn.execute(
+                "SELECT partition, next_offset, source FROM consumed_offsets WHERE topic = ?",
+                (topic,),
+            ).fetchall()
+        )
+        return {partition: (offset, source) for partition, offset, source in rows}
+
+    async def all_totals(self) -> list[Totals]:
+        rows = await self.call(
+            lambda conn: conn.execute("SELECT key, value FROM daily_totals").fetchall()
+        )
+        return [from_stored(decode_key(raw), value) for raw, value in rows]

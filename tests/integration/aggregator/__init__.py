@@ -1,0 +1,1 @@
+"""Integration tests of the facts aggregator: real broker, real stores."""
