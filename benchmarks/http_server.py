@@ -22,6 +22,8 @@ async def run(kind: str, port: int, bootstrap: str, topic: str) -> None:
         kafka_bootstrap_servers=bootstrap,
         events_topic=topic,
         rejected_topic=f"{topic}.rejected",
+        # The load generator sends no token; auth cost is measured by benchmarks/auth.py.
+        auth_enabled=False,
     )
     if kind == "ours":
         server = make_server(create_app(settings=settings), settings)

@@ -12,18 +12,24 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.responses import Response
 
+from ingest.auth import Authenticator
 from ingest.errors import body, json_response
 from ingest.http_errors import install_error_handlers
+from ingest.issuer import LocalIssuer
+from ingest.issuer_routes import TOKEN_PATH, add_issuer_routes
 from ingest.metrics import Metrics
 from ingest.openapi import (
     INGEST_RESPONSES,
     PUBLISH_RESPONSES,
     Answer,
     add_contract_schemas,
+    add_security,
     request_body_spec,
 )
 from ingest.publisher import KafkaPublisher, Publisher
+from ingest.ratelimit import RateLimiter
 from ingest.routes import EVENT_PATH, VALIDATE_PATH, IngestHandlers
+from ingest.security import authenticator_for, token_url_for
 from ingest.settings import Settings
 from ingest.shortcut import IngestShortcut
 from validators import EnvelopeValidator
@@ -39,10 +45,19 @@ def create_app(
     publisher: Publisher | None = None,
     registry: CollectorRegistry | None = None,
     validator: EnvelopeValidator | None = None,
+    issuer: LocalIssuer | None = None,
+    authenticator: Authenticator | None = None,
 ) -> FastAPI:
-    """Build the front door. The publisher is started and stopped by the app's lifespan."""
+    """Build the front door. The publisher is started and stopped by the app's lifespan.
+
+    With `settings.auth_enabled`, tokens are checked by `authenticator`, else by one
+    built for `issuer` (the local development issuer, whose routes are then served
+    too), else by one built from the `auth_*` settings (ingest.security).
+    """
     the_publisher: Publisher = publisher if publisher is not None else KafkaPublisher(settings)
-    metrics = Metrics(registry if registry is not None else CollectorRegistry())
+    the_authenticator = authenticator_for(settings, issuer=issuer, given=authenticator)
+    known = settings.known_clients() | (issuer.clients.keys() if issuer is not None else set())
+    metrics = Metrics(registry if registry is not None else CollectorRegistry(), known)
     metrics.pending.set_function(lambda: the_publisher.pending_records)
     the_validator = validator or EnvelopeValidator(
         max_events=settings.max_events, max_errors=settings.max_errors
@@ -50,6 +65,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if the_authenticator is None:
+            logger.warning("authentication is OFF (CALIPER_AUTH_ENABLED=false): anyone may post")
+        else:
+            # Fetch the keys before traffic; on failure requests retry (rate-limited).
+            await the_authenticator.keys.refresh()
         await the_publisher.start()
         logger.info("publisher started")
         try:
@@ -70,7 +90,16 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     handlers = IngestHandlers(
-        settings=settings, validator=the_validator, publisher=the_publisher, metrics=metrics
+        settings=settings,
+        validator=the_validator,
+        publisher=the_publisher,
+        metrics=metrics,
+        authenticator=the_authenticator,
+        limiter=RateLimiter(
+            requests_per_s=settings.rate_limit_requests_per_s,
+            events_per_s=settings.rate_limit_events_per_s,
+            burst_s=settings.rate_limit_burst_s,
+        ),
     )
     app.add_api_route(
         EVENT_PATH,
@@ -96,8 +125,11 @@ def create_app(
         openapi_extra=request_body_spec(),
     )
     app.add_middleware(IngestShortcut, handlers=handlers)
-    _add_probes(app, the_publisher, metrics)
+    _add_probes(app, the_publisher, metrics, the_authenticator)
+    if issuer is not None:
+        add_issuer_routes(app, issuer)
     install_error_handlers(app)
+    token_url = TOKEN_PATH if issuer is not None else token_url_for(settings)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -107,14 +139,19 @@ def create_app(
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = add_contract_schemas(document)
+            document = add_contract_schemas(document)
+            if the_authenticator is not None:
+                document = add_security(document, token_url, [EVENT_PATH, VALIDATE_PATH])
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 
-def _add_probes(app: FastAPI, publisher: Publisher, metrics: Metrics) -> None:
+def _add_probes(
+    app: FastAPI, publisher: Publisher, metrics: Metrics, authenticator: Authenticator | None
+) -> None:
     @app.get("/healthz", response_model=Answer, tags=["Operations"])
     async def healthz() -> Response:
         """The process is alive (says nothing about the broker)."""
@@ -124,14 +161,24 @@ def _add_probes(app: FastAPI, publisher: Publisher, metrics: Metrics) -> None:
         "/readyz",
         response_model=Answer,
         tags=["Operations"],
-        responses={503: {"description": "Broker unreachable or topics missing"}},
+        responses={503: {"description": "Broker unreachable, topics or issuer keys missing"}},
     )
     async def readyz() -> Response:
-        """Ready only while the broker answers and both topics exist."""
-        if await publisher.ready():
-            return json_response(200, body("success", "ready"))
-        entry = {"index": None, "path": "$", "code": "not_ready", "message": "broker not ready"}
-        return json_response(503, body("error", "not ready", [entry]))
+        """Ready while the broker answers, both topics exist and (with auth) the issuer's
+        keys are known. With auth off the answer says so."""
+        problem = None
+        if not await publisher.ready():
+            problem = "broker not ready"
+        elif authenticator is not None and not authenticator.keys.has_keys:
+            await authenticator.keys.refresh()
+            if not authenticator.keys.has_keys:
+                problem = "token issuer keys unavailable"
+        if problem is not None:
+            entry = {"index": None, "path": "$", "code": "not_ready", "message": problem}
+            return json_response(503, body("error", "not ready", [entry]))
+        if authenticator is None:
+            return json_response(200, body("success", "ready; WARNING: authentication is off"))
+        return json_response(200, body("success", "ready"))
 
     @app.get("/metrics", tags=["Operations"], response_class=Response)
     async def metrics_endpoint() -> Response:

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from consumers.aggregator import command as aggregate_command
+from consumers.oneroster import command as results_command
 from ingest import commands as commands_module
 from ingest import validate_command
 
@@ -30,6 +32,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands_module.add_arguments(up)
     up.set_defaults(handler=commands_module.run_up)
+    aggregate = commands.add_parser(
+        "aggregate", help="the facts aggregator (CALIPER_AGGREGATOR_* settings)"
+    )
+    aggregate_command.add_arguments(aggregate)
+    aggregate.set_defaults(handler=aggregate_command.run)
+    results = commands.add_parser(
+        "results", help="the OneRoster results writer (CALIPER_ONEROSTER_* settings)"
+    )
+    results_command.add_arguments(results)
+    results.set_defaults(handler=results_command.run)
+    token = commands.add_parser(
+        "token", help="print a bearer token of the local issuer `up` uses (for scripts)"
+    )
+    commands_module.add_token_arguments(token)
+    token.set_defaults(handler=commands_module.run_token)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`caliper-pipeline serve` and `caliper-pipeline up`."""
+"""`caliper-pipeline serve`, `caliper-pipeline up` and `caliper-pipeline token`."""
 
 from __future__ import annotations
 
@@ -9,23 +9,41 @@ import sys
 import uvloop
 
 from ingest.app import create_app
-from ingest.broker import EmbeddedBroker
+from ingest.auth import SCOPE_EVENT_CREATE
+from ingest.issuer import LocalIssuer
+from ingest.security import AuthConfigError
 from ingest.server import bind, make_server, serve
 from ingest.settings import Settings
-from ingest.try_it import curl_example
+from ingest.up import run_pipeline
 
 logger = logging.getLogger(__name__)
-
-# `up` is a try-it mode: the embedded broker and the front door listen on loopback only.
-UP_HOST = "127.0.0.1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="HTTP port (overrides CALIPER_PORT)")
 
 
+def add_token_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--client", help="client id (default: the first configured client)")
+    parser.add_argument(
+        "--scope", default=SCOPE_EVENT_CREATE, help="space-separated scopes (default event.create)"
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
     return _run(_serve, _settings(args))
+
+
+def run_token(args: argparse.Namespace) -> int:
+    """Print a token of the local issuer (the one `up` trusts) for scripts."""
+    settings = Settings()
+    issuer = LocalIssuer.from_settings(settings)
+    client = args.client or next(iter(issuer.clients))
+    if client not in issuer.clients:
+        print(f"unknown client {client!r}; known: {', '.join(issuer.clients)}", file=sys.stderr)
+        return 2
+    print(issuer.issue(client, args.scope.split()).access_token)
+    return 0
 
 
 def run_up(args: argparse.Namespace) -> int:
@@ -57,8 +75,13 @@ def _run(runner: object, settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> int:
+    try:
+        app = create_app(settings=settings)
+    except AuthConfigError as exc:
+        logger.error("%s", exc)
+        return 2
     sock = bind(settings.host, settings.port, fallback=False)
-    server = make_server(create_app(settings=settings), settings)
+    server = make_server(app, settings)
 
     def started() -> None:
         print(f"front door: http://{settings.host}:{sock.getsockname()[1]}", flush=True)
@@ -67,18 +90,4 @@ async def _serve(settings: Settings) -> int:
 
 
 async def _up(settings: Settings) -> int:
-    async with EmbeddedBroker(host=UP_HOST, port=settings.kafka_port) as broker:
-        settings = settings.model_copy(
-            update={"host": UP_HOST, "kafka_bootstrap_servers": broker.bootstrap_servers}
-        )
-        sock = bind(UP_HOST, settings.port, fallback=True)
-        url = f"http://{UP_HOST}:{sock.getsockname()[1]}"
-        server = make_server(create_app(settings=settings), settings)
-
-        def started() -> None:
-            print(f"front door: {url}", flush=True)
-            print(f"kafka: {broker.bootstrap_servers}", flush=True)
-            print(f"try it: {curl_example(url)}", flush=True)
-
-        ok = await serve(server, sock, on_started=started)
-    return 0 if ok else 1
+    return await run_pipeline(settings)

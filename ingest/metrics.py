@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -9,17 +10,22 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 # Buckets in seconds, dense below 50 ms where the latency target sits.
 _LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 ENDPOINTS: Final = ("event", "validate")
+# Client labels besides the configured client ids: bounded whatever tokens arrive.
+OTHER: Final = "other"
+ANONYMOUS: Final = "anonymous"  # auth turned off
+UNAUTHENTICATED: Final = "unauthenticated"  # refused before a client was known
 
 
 class Metrics:
-    """Bounded labels only: endpoint (2 values), outcome, error code, event type."""
+    """Bounded labels only: endpoint (2 values), outcome, error code, known client."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, known_clients: Iterable[str] = ()) -> None:
         self.registry = registry
+        self._clients = frozenset(known_clients) | {ANONYMOUS, UNAUTHENTICATED}
         self.requests = Counter(
             "caliper_ingest_requests_total",
-            "Envelopes answered, by endpoint and HTTP status.",
-            ["endpoint", "status"],
+            "Envelopes answered, by endpoint, HTTP status and client.",
+            ["endpoint", "status", "client"],
             registry=registry,
         )
         self.errors = Counter(
@@ -30,7 +36,8 @@ class Metrics:
         )
         self.events = Counter(
             "caliper_ingest_events_total",
-            "Events acknowledged by the broker.",
+            "Events acknowledged by the broker, by client.",
+            ["client"],
             registry=registry,
         )
         self.rejected_dropped = Counter(
@@ -52,14 +59,26 @@ class Metrics:
         )
         # Children resolved once: labels() costs a lock and a dict lookup per call.
         self._latency = {name: self.latency.labels(name) for name in ENDPOINTS}
-        self._request_children: dict[tuple[str, int], Counter] = {}
+        self._request_children: dict[tuple[str, int, str], Counter] = {}
+        self._event_children: dict[str, Counter] = {}
 
-    def observe(self, publish: bool, status: int, seconds: float) -> None:
+    def client_label(self, client: str) -> str:
+        return client if client in self._clients else OTHER
+
+    def observe(self, publish: bool, status: int, seconds: float, client: str) -> None:
         """One answered request on /caliper/event (publish) or /caliper/event/validate."""
         endpoint = "event" if publish else "validate"
-        child = self._request_children.get((endpoint, status))
+        label = self.client_label(client)
+        child = self._request_children.get((endpoint, status, label))
         if child is None:
-            child = self.requests.labels(endpoint, str(status))
-            self._request_children[(endpoint, status)] = child
+            child = self.requests.labels(endpoint, str(status), label)
+            self._request_children[(endpoint, status, label)] = child
         child.inc()
         self._latency[endpoint].observe(seconds)
+
+    def count_events(self, client: str, count: int) -> None:
+        label = self.client_label(client)
+        child = self._event_children.get(label)
+        if child is None:
+            child = self._event_children[label] = self.events.labels(label)
+        child.inc(count)

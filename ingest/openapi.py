@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, Field
 
+from ingest.auth import INGEST_SCOPES, SCOPE_ADMIN, SCOPE_EVENT_CREATE
 from ingest.errors import JSON
 
 
@@ -42,18 +43,63 @@ def _answer(description: str) -> dict[str, Any]:
     return {"description": description, "model": Answer}
 
 
+_RETRY_AFTER: Final = {"Retry-After": {"schema": {"type": "integer"}}}
+_CHALLENGE: Final = {"WWW-Authenticate": {"schema": {"type": "string"}}}
 INGEST_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
-    400: _answer("Invalid envelope (nothing published), malformed JSON or malformed gzip."),
+    400: _answer(
+        "Invalid envelope (nothing published), malformed JSON or gzip, or a document "
+        "limit broken (nesting depth, string length, number range)."
+    ),
     413: _answer("Body over the size limit, on the wire or after gzip decompression."),
     415: _answer("Content-Type is not JSON, or Content-Encoding is neither gzip nor none."),
+    429: {**_answer("This client's rate limit; retry after Retry-After."), "headers": _RETRY_AFTER},
+}
+AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: {
+        **_answer("No bearer token, or a malformed, expired or forged one."),
+        "headers": _CHALLENGE,
+    },
+    403: {**_answer("Valid token without the event.create or admin scope."), "headers": _CHALLENGE},
+    503: {
+        **_answer("The token issuer's keys are unavailable; retry after Retry-After."),
+        "headers": _RETRY_AFTER,
+    },
 }
 PUBLISH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     **INGEST_RESPONSES,
     503: {
-        **_answer("The broker did not acknowledge every event in time; retry after Retry-After."),
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        **_answer(
+            "The broker did not acknowledge every event in time (or, with auth, the token "
+            "issuer's keys are unavailable); retry after Retry-After."
+        ),
+        "headers": _RETRY_AFTER,
     },
 }
+SECURITY_SCHEME: Final = "OAuth2"
+_SCOPE_TEXT: Final = {
+    SCOPE_ADMIN: "Admin scope (can call all endpoints)",
+    SCOPE_EVENT_CREATE: "Event create scope (can create events)",
+}
+
+
+def add_security(document: dict[str, Any], token_url: str, paths: list[str]) -> dict[str, Any]:
+    """Declare the OAuth2 client-credentials scheme (as the Timeback contract does) and
+    require it, with either ingest scope, on the given paths' POST operations."""
+    components = document.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": token_url, "scopes": _SCOPE_TEXT}},
+    }
+    for path in paths:
+        operation = document["paths"][path]["post"]
+        # A list of alternatives: either scope is enough.
+        operation["security"] = [{SECURITY_SCHEME: [scope]} for scope in sorted(INGEST_SCOPES)]
+        for status, spec in AUTH_RESPONSES.items():
+            if str(status) not in operation["responses"]:
+                response = {k: v for k, v in spec.items() if k != "model"}
+                response["content"] = {JSON: {"schema": {"$ref": "#/components/schemas/Answer"}}}
+                operation["responses"][str(status)] = response
+    return document
 
 
 def request_body_spec() -> dict[str, Any]:

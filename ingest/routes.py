@@ -19,11 +19,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope
 
+from ingest.auth import Authenticator, AuthError
 from ingest.body import BodyHeaders, read_body
 from ingest.errors import JSON, IngestError, MalformedJsonError, body
-from ingest.metrics import Metrics
+from ingest.limits import check_document
+from ingest.metrics import ANONYMOUS, UNAUTHENTICATED, Metrics
 from ingest.publisher import Publisher
-from ingest.records import context_of, event_records, rejected_record
+from ingest.ratelimit import RateLimitedError, RateLimiter
+from ingest.records import Record, context_of, event_records, rejected_record
 from ingest.settings import Settings
 from validators import EnvelopeValidator, ValidationIssue
 
@@ -31,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 EVENT_PATH: Final = "/caliper/event"
 VALIDATE_PATH: Final = "/caliper/event/validate"
+# Kafka header naming the authenticated client that posted the event.
+HEADER_CLIENT_ID: Final = "client-id"
 
 
 @dataclass(slots=True)
@@ -75,11 +80,15 @@ class IngestHandlers:
         validator: EnvelopeValidator,
         publisher: Publisher,
         metrics: Metrics,
+        authenticator: Authenticator | None,
+        limiter: RateLimiter,
     ) -> None:
         self._settings = settings
         self._validator = validator
         self._publisher = publisher
         self._metrics = metrics
+        self._authenticator = authenticator
+        self._limiter = limiter
         self._clock = _Clock()
 
     async def event(self, request: Request) -> Response:
@@ -90,15 +99,35 @@ class IngestHandlers:
 
     async def handle(self, scope: Scope, receive: Receive, *, publish: bool) -> Answer:
         started = time.perf_counter()
+        client = UNAUTHENTICATED
         try:
-            answer = await self._answer(scope, receive, publish=publish)
+            client, limit_key = await self._caller(scope)
+            answer = await self._answer(scope, receive, client, limit_key, publish=publish)
         except ClientDisconnect:
             # Nobody to answer; nothing was published because validation never ran.
             answer = Answer(400, b"")
-        self._metrics.observe(publish, answer.status, time.perf_counter() - started)
+        except IngestError as exc:
+            answer = self._error(exc)
+        self._metrics.observe(publish, answer.status, time.perf_counter() - started, client)
         return answer
 
-    async def _answer(self, scope: Scope, receive: Receive, *, publish: bool) -> Answer:
+    async def _caller(self, scope: Scope) -> tuple[str, str]:
+        """Who is calling, checked before the body is read: the token's client id
+        (scopes checked), or without auth the peer address, for the rate limit only."""
+        if self._authenticator is not None:
+            client = (await self._authenticator.authenticate(scope)).client_id
+            key = client
+        else:
+            client = ANONYMOUS
+            peer = scope.get("client")
+            key = f"{ANONYMOUS}:{peer[0]}" if peer else ANONYMOUS
+        if self._limiter.enabled:
+            self._limiter.admit(key)
+        return client, key
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, client: str, limit_key: str, *, publish: bool
+    ) -> Answer:
         settings = self._settings
         received = self._clock.now()
         raw = b""
@@ -113,25 +142,43 @@ class IngestHandlers:
                 envelope = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise MalformedJsonError(f"Body is not valid JSON: {exc}") from exc
+            check_document(
+                envelope,
+                max_depth=settings.max_depth,
+                max_string_chars=settings.max_string_chars,
+            )
+            if self._limiter.enabled:
+                data = envelope.get("data") if isinstance(envelope, dict) else None
+                self._limiter.charge_events(limit_key, len(data) if isinstance(data, list) else 1)
             result = self._validator.validate(envelope)
             if not result.valid:
-                return self._invalid(raw, envelope, result.errors, received, publish=publish)
+                return self._invalid(
+                    raw, envelope, result.errors, received, client, publish=publish
+                )
             count = len(result.events)
             if not publish:
                 return Answer(200, body("success", f"Envelope is valid: {_plural(count, 'event')}"))
             records = event_records(result.events, context_of(envelope, received))
-            await self._publisher.publish_events(records)
-            self._metrics.events.inc(count)
+            await self._publisher.publish_events(_with_client(records, client))
+            self._metrics.count_events(client, count)
             return Answer(200, body("success", f"{_plural(count, 'event')} accepted"))
         except IngestError as exc:
-            self._metrics.errors.labels(exc.code).inc()
-            if publish and isinstance(exc, MalformedJsonError):
-                self._copy_rejected(raw, None, [_as_issue(exc)], received)
-            headers = {}
-            if exc.retriable:
-                logger.warning("answering %d: %s", exc.status, exc.message)
-                headers["Retry-After"] = str(settings.retry_after_s)
-            return Answer(exc.status, body("error", exc.message, [exc.entry()]), headers)
+            if publish and exc.status == 400:
+                # Malformed JSON or a broken document limit: operators see those too.
+                self._copy_rejected(raw, None, [_as_issue(exc)], received, client)
+            return self._error(exc)
+
+    def _error(self, exc: IngestError) -> Answer:
+        self._metrics.errors.labels(exc.code).inc()
+        headers = {}
+        if isinstance(exc, AuthError):
+            headers["WWW-Authenticate"] = exc.challenge()
+        elif isinstance(exc, RateLimitedError):
+            headers["Retry-After"] = str(exc.retry_after_s)
+        elif exc.retriable:
+            logger.warning("answering %d: %s", exc.status, exc.message)
+            headers["Retry-After"] = str(self._settings.retry_after_s)
+        return Answer(exc.status, body("error", exc.message, [exc.entry()]), headers)
 
     def _invalid(
         self,
@@ -139,6 +186,7 @@ class IngestHandlers:
         envelope: Any,
         errors: list[ValidationIssue],
         received: str,
+        client: str,
         *,
         publish: bool,
     ) -> Answer:
@@ -146,12 +194,12 @@ class IngestHandlers:
             self._metrics.errors.labels(issue.code).inc()
         if publish:
             sensor = envelope.get("sensor") if isinstance(envelope, dict) else None
-            self._copy_rejected(raw, sensor, errors, received)
+            self._copy_rejected(raw, sensor, errors, received, client)
         message = f"Envelope is invalid: {_plural(len(errors), 'error')}"
         return Answer(400, body("error", message, [issue.to_dict() for issue in errors]))
 
     def _copy_rejected(
-        self, raw: bytes, sensor: Any, errors: list[ValidationIssue], received: str
+        self, raw: bytes, sensor: Any, errors: list[ValidationIssue], received: str, client: str
     ) -> None:
         record = rejected_record(
             body=raw,
@@ -160,8 +208,15 @@ class IngestHandlers:
             received_time=received,
             body_limit=self._settings.rejected_body_bytes,
         )
-        if not self._publisher.publish_rejected(record):
+        if not self._publisher.publish_rejected(_with_client([record], client)[0]):
             self._metrics.rejected_dropped.inc()
+
+
+def _with_client(records: list[Record], client: str) -> list[Record]:
+    """Add the `client-id` header. Done here rather than in ingest.records so the
+    record layout stays one module's business; one small copy per record."""
+    header = (HEADER_CLIENT_ID, client.encode())
+    return [Record(r.key, r.value, [*r.headers, header]) for r in records]
 
 
 def _as_issue(error: IngestError) -> ValidationIssue:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Final
 
 from pydantic import Field, SecretStr
@@ -34,6 +35,12 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Graceful shutdown: time to finish in-flight requests and flush.",
+    )
+    max_depth: int = Field(
+        default=32, gt=0, le=200, description="Deepest JSON nesting accepted in a body (400 above)."
+    )
+    max_string_chars: int = Field(
+        default=32_768, gt=0, description="Longest JSON string or key accepted (400 above)."
     )
     log_level: str = Field(default="INFO", description="Level of the `ingest` loggers.")
     access_log: bool = Field(default=False, description="Log every request (costs throughput).")
@@ -101,6 +108,73 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = Field(
         default=None, description="SASL password (redacted)."
     )
+
+    # Authentication (see ingest.auth) and the development issuer of `up` (ingest.issuer)
+    auth_enabled: bool = Field(
+        default=True,
+        description="Require a bearer token; false is logged as a warning and shown on /readyz.",
+    )
+    auth_issuer: str | None = Field(
+        default=None, description="`serve`: expected `iss` of tokens (required with auth)."
+    )
+    auth_jwks_url: str | None = Field(
+        default=None, description="`serve`: the issuer's JWKS URL (required with auth)."
+    )
+    auth_token_url: str | None = Field(
+        default=None,
+        description="`serve`: token URL shown in /openapi.json (default: issuer + /oauth2/token).",
+    )
+    auth_audience: str | None = Field(
+        default=None, description="Expected `aud` of tokens; unset: not checked."
+    )
+    auth_leeway_s: int = Field(
+        default=30, ge=0, le=300, description="Clock skew allowed on `exp`, `nbf` and `iat`."
+    )
+    auth_jwks_max_age_s: float = Field(
+        default=300.0, gt=0, description="Keys are refetched after this many seconds."
+    )
+    auth_jwks_min_refresh_s: float = Field(
+        default=10.0, ge=0, description="At most one JWKS fetch per this interval (unknown kid)."
+    )
+    auth_jwks_timeout_s: float = Field(default=2.0, gt=0, description="Timeout of one JWKS fetch.")
+    auth_known_clients: str = Field(
+        default="",
+        description="Comma-separated client ids used as metric labels; others count as `other`.",
+    )
+    data_dir: Path = Field(
+        default=Path(".caliper/data"),
+        description="`up`: where the aggregator's SQLite store lives (kept across restarts).",
+    )
+    oneroster_dev_port: int = Field(
+        default=8765,
+        ge=0,
+        le=65535,
+        description="`up`: port of the development OneRoster server; 0 or busy = free.",
+    )
+    issuer_dir: Path = Field(
+        default=Path(".caliper"), description="`up`/`token`: where the local issuer keeps its key."
+    )
+    issuer_clients: SecretStr | None = Field(
+        default=None,
+        description="`up`: `id:secret` pairs, comma-separated; unset: one generated client.",
+    )
+    issuer_token_ttl_s: int = Field(
+        default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
+    )
+
+    # Rate limits per client (ingest.ratelimit); 0 = off
+    rate_limit_requests_per_s: float = Field(
+        default=0.0, ge=0, description="Requests per second per client (token bucket); 0: off."
+    )
+    rate_limit_events_per_s: float = Field(
+        default=0.0, ge=0, description="Events per second per client (token bucket); 0: off."
+    )
+    rate_limit_burst_s: float = Field(
+        default=2.0, gt=0, description="Bucket size, in seconds of the rate (bursts allowed)."
+    )
+
+    def known_clients(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.auth_known_clients.split(",") if c.strip())
 
     def redacted(self) -> dict[str, Any]:
         """The settings as logged at startup: secrets shown as `**********`."""

@@ -53,6 +53,8 @@ def unique_settings(bootstrap: str, **overrides: Any) -> Settings:
         "rejected_partitions": 1,
         "publish_timeout_s": 5.0,
         "shutdown_timeout_s": 5.0,
+        # Tests about auth turn it on with their own issuer (test_auth_*, test_hostile_*).
+        "auth_enabled": False,
     }
     values.update(overrides)
     return Settings(**values)

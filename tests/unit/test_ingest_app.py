@@ -56,7 +56,9 @@ def example(conformance_dir: Path) -> dict[str, Any]:
 
 
 def client(publisher: FakePublisher, registry: CollectorRegistry) -> httpx.AsyncClient:
-    app = create_app(settings=Settings(), publisher=publisher, registry=registry)
+    # Not about auth: tests/unit/test_auth_app.py covers the front door with tokens.
+    settings = Settings(auth_enabled=False)
+    app = create_app(settings=settings, publisher=publisher, registry=registry)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
@@ -66,7 +68,8 @@ async def test_valid_envelope_is_published(example: dict[str, Any]) -> None:
         answer = await c.post("/caliper/event", json=example)
     assert answer.status_code == 200
     assert len(publisher.events) == 1
-    assert registry.get_sample_value("caliper_ingest_events_total") == 1
+    assert registry.get_sample_value("caliper_ingest_events_total", {"client": "anonymous"}) == 1
+    assert dict(publisher.events[0].headers)["client-id"] == b"anonymous"
 
 
 async def test_invalid_envelope_is_400_and_copied_to_rejected(example: dict[str, Any]) -> None:

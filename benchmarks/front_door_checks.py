@@ -1,0 +1,96 @@
+"""What auth and the document limits add per request, next to validation itself.
+
+Checks the answers first (a good token is accepted, the documents pass the limits),
+then times: the limits walk and the validator on 1- and 100-event envelopes, a cached
+token check, and a first-time RS256 verification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingest.auth import Authenticator
+from ingest.jwks import JwksCache
+from ingest.limits import check_document
+from tests.tokens import AUDIENCE, ISSUER, SigningKey, jwks, sign
+from validators import EnvelopeValidator
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "shared/conformance/timeback-clients"
+
+
+def envelope(events: int) -> dict[str, Any]:
+    base: dict[str, Any] = orjson.loads((EXAMPLE / "seed-example1.json").read_bytes())
+    data = []
+    for _ in range(events):
+        event = copy.deepcopy(base["data"][0])
+        event["id"] = f"urn:uuid:{uuid.uuid4()}"
+        data.append(event)
+    return {**base, "data": data}
+
+
+def per_call_us(function: Callable[[], object], seconds: float = 1.0) -> float:
+    calls, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for _ in range(100):
+            function()
+        calls += 100
+    return (time.perf_counter() - started) / calls * 1e6
+
+
+async def auth_costs() -> tuple[float, float]:
+    key = SigningKey.rsa("k1")
+
+    async def source() -> dict[str, Any]:
+        return jwks(key)
+
+    auth = Authenticator(
+        JwksCache(source, max_age_s=300, min_refresh_s=0), issuer=ISSUER, audience=AUDIENCE
+    )
+    token = sign(key)
+    scope = {"headers": [(b"authorization", f"Bearer {token}".encode())]}
+    assert (await auth.authenticate(scope)).client_id == "app-1"
+    calls, started = 2000, time.perf_counter()
+    for _ in range(calls):
+        await auth.authenticate(scope)
+    cached = (time.perf_counter() - started) / calls * 1e6
+    fresh_tokens = [
+        {"headers": [(b"authorization", f"Bearer {sign(key)}".encode())]} for _ in range(300)
+    ]
+    started = time.perf_counter()
+    for fresh in fresh_tokens:
+        auth._verified.clear()
+        await auth.authenticate(fresh)
+    first = (time.perf_counter() - started) / len(fresh_tokens) * 1e6
+    return cached, first
+
+
+def main() -> None:
+    validator = EnvelopeValidator()
+    validator.warm_up()
+    for events in (1, 100):
+        document = envelope(events)
+        assert validator.validate(document).valid
+        check_document(document, max_depth=32, max_string_chars=32768)
+        walk = per_call_us(
+            functools.partial(check_document, document, max_depth=32, max_string_chars=32768)
+        )
+        validate = per_call_us(functools.partial(validator.validate, document))
+        print(
+            f"{events:>3} events: limits walk {walk:8.1f} us, validation {validate:8.1f} us "
+            f"(walk = {walk / validate:.1%} of validation)"
+        )
+    cached, first = asyncio.run(auth_costs())
+    print(f"token check: cached {cached:.1f} us, first RS256 verification {first:.1f} us")
+
+
+if __name__ == "__main__":
+    main()
