@@ -46,7 +46,8 @@ class Claims:
     scope: str = SCOPE_EVENT_CREATE
     issuer: str = ISSUER
     audience: str | None = AUDIENCE
-    lifetime_s: int = 300
+    # Tokens in parametrize lists are built at collection: give them room to outlive the run.
+    lifetime_s: int = 3600
     not_before_s: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -87,7 +87,7 @@ async def test_valid_token_publishes_with_the_client_id(door: FrontDoor, envelop
     [
         (None, 401, "missing_token"),
         (sign(KEY, Claims(lifetime_s=-120)), 401, "token_expired"),
-        (sign(KEY, Claims(not_before_s=300)), 401, "invalid_token"),
+        (sign(KEY, Claims(not_before_s=86_400)), 401, "invalid_token"),
         (sign(KEY, Claims(issuer="https://evil.test")), 401, "invalid_token"),
         (sign(KEY, Claims(audience="https://other.test")), 401, "invalid_token"),
         (sign(SigningKey.rsa("k1")), 401, "invalid_token"),

@@ -82,7 +82,7 @@ PUBLIC_PEM = KEY.private.public_key().public_bytes(
     ("token", "error"),
     [
         (sign(KEY, Claims(lifetime_s=-60)), ExpiredTokenError),
-        (sign(KEY, Claims(not_before_s=120)), AuthError),
+        (sign(KEY, Claims(not_before_s=86_400)), AuthError),  # a day ahead: built at collection
         (sign(KEY, Claims(issuer="https://evil.test")), AuthError),
         (sign(KEY, Claims(audience="https://other.test")), AuthError),
         (sign(KEY, Claims(audience=None)), AuthError),
