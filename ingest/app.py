@@ -59,6 +59,7 @@ def create_app(
     known = settings.known_clients() | (issuer.clients.keys() if issuer is not None else set())
     metrics = Metrics(registry if registry is not None else CollectorRegistry(), known)
     metrics.pending.set_function(lambda: the_publisher.pending_records)
+    metrics.pending_limit.set(settings.max_pending_records)
     the_validator = validator or EnvelopeValidator(
         max_events=settings.max_events, max_errors=settings.max_errors
     )

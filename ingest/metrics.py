@@ -57,6 +57,17 @@ class Metrics:
             "Records sent to the producer and not yet acknowledged.",
             registry=registry,
         )
+        self.pending_limit = Gauge(
+            "caliper_ingest_pending_records_limit",
+            "MAX_PENDING_RECORDS: buffer fill is pending_records / this.",
+            registry=registry,
+        )
+        self.publish_latency = Histogram(
+            "caliper_ingest_publish_duration_seconds",
+            "Time from handing an envelope's records to the producer to their last ack.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
         # Children resolved once: labels() costs a lock and a dict lookup per call.
         self._latency = {name: self.latency.labels(name) for name in ENDPOINTS}
         self._request_children: dict[tuple[str, int, str], Counter] = {}

@@ -159,7 +159,8 @@ class IngestHandlers:
             if not publish:
                 return Answer(200, body("success", f"Envelope is valid: {_plural(count, 'event')}"))
             records = event_records(result.events, context_of(envelope, received))
-            await self._publisher.publish_events(_with_client(records, client))
+            with self._metrics.publish_latency.time():
+                await self._publisher.publish_events(_with_client(records, client))
             self._metrics.count_events(client, count)
             return Answer(200, body("success", f"{_plural(count, 'event')} accepted"))
         except IngestError as exc:
