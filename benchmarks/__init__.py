@@ -1,1 +1,1 @@
-"""Benchmarks: one script per question; see README."""
+"""Benchmarks: one script per question; see README.md and docs/."""

@@ -12,7 +12,7 @@ ENV_PREFIX: Final = "CALIPER_"
 
 
 class Settings(BaseSettings):
-    """Every knob of `serve` and `up`; the README table is checked against this class."""
+    """Every knob of `serve` and `up`; docs/front-door.md lists each one (tested)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 

@@ -123,7 +123,7 @@ def json_number(value: Decimal) -> int | float:
 
 
 def daily_value(totals: Totals) -> dict[str, Any]:
-    """The `timeback.facts.daily` record value (see the README's Aggregator section)."""
+    """The `timeback.facts.daily` record value (see docs/aggregator.md)."""
     student_id, date, subject, app, _ = totals.key
     value: dict[str, Any] = {
         "studentId": student_id,

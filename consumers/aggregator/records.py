@@ -70,7 +70,7 @@ def parse(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Parsed:
 
 
 def fact_value(fact: Fact) -> bytes:
-    """The `timeback.facts` record value (see the README's Aggregator section)."""
+    """The `timeback.facts` record value (see docs/aggregator.md)."""
     return orjson.dumps(
         {
             "eventId": fact.event_id,

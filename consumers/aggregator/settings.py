@@ -21,7 +21,7 @@ def redact_url(url: str) -> str:
 
 
 class AggregatorSettings(BaseSettings):
-    """Every knob of `caliper-pipeline aggregate`; the README table mirrors this class."""
+    """Every knob of `caliper-pipeline aggregate`; docs/aggregator.md lists each one."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
@@ -47,7 +47,7 @@ class AggregatorSettings(BaseSettings):
     store_schema: str = Field(default="aggregator", description="PostgreSQL schema of the tables.")
     broker_run_id: str = Field(
         default="",
-        description="Names the broker's log; a new value makes stored offsets void (see README).",
+        description="Names the broker's log; a new value makes stored offsets void.",
     )
     batch_size: int = Field(default=2000, gt=0, description="Most records per batch (getmany).")
     batch_linger_ms: int = Field(

@@ -12,7 +12,7 @@ _CONNECTION_FIELDS: Final = ("base_url", "token_url", "client_id", "client_secre
 
 
 class WriterSettings(BaseSettings):
-    """Every knob of `caliper-pipeline results`; the README table is checked against it."""
+    """Every knob of `caliper-pipeline results`; docs/oneroster.md lists each one (tested)."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
