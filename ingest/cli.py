@@ -4,49 +4,70 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from consumers.aggregator import command as aggregate_command
 from consumers.oneroster import command as results_command
-from ingest import commands as commands_module
-from ingest import validate_command
+from ingest import commands, validate_command
+
+
+class Subcommand(NamedTuple):
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+SUBCOMMANDS: tuple[Subcommand, ...] = (
+    Subcommand(
+        "validate",
+        "validate envelope files offline (one JSON line per file)",
+        validate_command.add_arguments,
+        validate_command.run,
+    ),
+    Subcommand(
+        "serve",
+        "the front door alone, against CALIPER_KAFKA_BOOTSTRAP_SERVERS",
+        commands.add_arguments,
+        commands.run_serve,
+    ),
+    Subcommand(
+        "up",
+        "the whole pipeline on 127.0.0.1 with the embedded broker (Ctrl-C stops)",
+        commands.add_arguments,
+        commands.run_up,
+    ),
+    Subcommand(
+        "aggregate",
+        "the facts aggregator (CALIPER_AGGREGATOR_* settings)",
+        aggregate_command.add_arguments,
+        aggregate_command.run,
+    ),
+    Subcommand(
+        "results",
+        "the OneRoster results writer (CALIPER_ONEROSTER_* settings)",
+        results_command.add_arguments,
+        results_command.run,
+    ),
+    Subcommand(
+        "token",
+        "print a bearer token of the local issuer `up` uses (for scripts)",
+        commands.add_token_arguments,
+        commands.run_token,
+    ),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="caliper-pipeline", description="Caliper event ingestion and validation pipeline."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    validate = commands.add_parser(
-        "validate", help="validate envelope files offline (one JSON line per file)"
-    )
-    validate_command.add_arguments(validate)
-    validate.set_defaults(handler=validate_command.run)
-    serve = commands.add_parser(
-        "serve", help="the front door alone, against CALIPER_KAFKA_BOOTSTRAP_SERVERS"
-    )
-    commands_module.add_arguments(serve)
-    serve.set_defaults(handler=commands_module.run_serve)
-    up = commands.add_parser(
-        "up", help="the whole pipeline on 127.0.0.1 with the embedded broker (Ctrl-C stops)"
-    )
-    commands_module.add_arguments(up)
-    up.set_defaults(handler=commands_module.run_up)
-    aggregate = commands.add_parser(
-        "aggregate", help="the facts aggregator (CALIPER_AGGREGATOR_* settings)"
-    )
-    aggregate_command.add_arguments(aggregate)
-    aggregate.set_defaults(handler=aggregate_command.run)
-    results = commands.add_parser(
-        "results", help="the OneRoster results writer (CALIPER_ONEROSTER_* settings)"
-    )
-    results_command.add_arguments(results)
-    results.set_defaults(handler=results_command.run)
-    token = commands.add_parser(
-        "token", help="print a bearer token of the local issuer `up` uses (for scripts)"
-    )
-    commands_module.add_token_arguments(token)
-    token.set_defaults(handler=commands_module.run_token)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in SUBCOMMANDS:
+        subparser = subparsers.add_parser(command.name, help=command.help)
+        command.add_arguments(subparser)
+        subparser.set_defaults(handler=command.run)
     return parser
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.test_validators_timeback import activity_event, envelope
+from tests.unit.timeback_events import activity_event, envelope
 from validators import EnvelopeValidator
 
 
