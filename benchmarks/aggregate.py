@@ -78,7 +78,7 @@ async def fill(bootstrap: str, settings: AggregatorSettings, count: int) -> None
     await prepare(settings)
     rng = random.Random(1)
     context = context_of(
-        {"sensor": "https://app.example", "sendTime": None}, "2026-03-08T00:00:00Z"
+        {"sensor": "https://app.example", "sendTime": None}, "2026-03-08T00:00:00Z", "bench"
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     await producer.start()

@@ -26,7 +26,7 @@ from ingest.limits import check_document
 from ingest.metrics import ANONYMOUS, UNAUTHENTICATED, Metrics
 from ingest.publisher import Publisher
 from ingest.ratelimit import RateLimitedError, RateLimiter
-from ingest.records import Record, context_of, event_records, rejected_record
+from ingest.records import context_of, event_records, rejected_record
 from ingest.settings import Settings
 from validators import EnvelopeValidator, ValidationIssue
 
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 EVENT_PATH: Final = "/caliper/event"
 VALIDATE_PATH: Final = "/caliper/event/validate"
 # Kafka header naming the authenticated client that posted the event.
-HEADER_CLIENT_ID: Final = "client-id"
 
 
 @dataclass(slots=True)
@@ -158,9 +157,9 @@ class IngestHandlers:
             count = len(result.events)
             if not publish:
                 return Answer(200, body("success", f"Envelope is valid: {_plural(count, 'event')}"))
-            records = event_records(result.events, context_of(envelope, received))
+            records = event_records(result.events, context_of(envelope, received, client))
             with self._metrics.publish_latency.time():
-                await self._publisher.publish_events(_with_client(records, client))
+                await self._publisher.publish_events(records)
             self._metrics.count_events(client, count)
             return Answer(200, body("success", f"{_plural(count, 'event')} accepted"))
         except IngestError as exc:
@@ -207,17 +206,11 @@ class IngestHandlers:
             errors=errors,
             sensor=sensor,
             received_time=received,
+            client_id=client,
             body_limit=self._settings.rejected_body_bytes,
         )
-        if not self._publisher.publish_rejected(_with_client([record], client)[0]):
+        if not self._publisher.publish_rejected(record):
             self._metrics.rejected_dropped.inc()
-
-
-def _with_client(records: list[Record], client: str) -> list[Record]:
-    """Add the `client-id` header. Done here rather than in ingest.records so the
-    record layout stays one module's business; one small copy per record."""
-    header = (HEADER_CLIENT_ID, client.encode())
-    return [Record(r.key, r.value, [*r.headers, header]) for r in records]
 
 
 def _as_issue(error: IngestError) -> ValidationIssue:

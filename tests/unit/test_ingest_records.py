@@ -31,11 +31,13 @@ def test_record_key(event: dict[str, object], key: bytes | None) -> None:
 
 def test_event_record_value_and_headers() -> None:
     event = {"id": "urn:uuid:1", "type": "ActivityEvent", "profile": "TimebackProfile"}
-    (record,) = event_records([event], context_of(ENVELOPE, "2026-02-10T15:04:06.000Z"))
+    context = context_of(ENVELOPE, "2026-02-10T15:04:06.000Z", "app-1")
+    (record,) = event_records([event], context)
     assert orjson.loads(record.value) == {
         "sensor": ENVELOPE["sensor"],
         "sendTime": ENVELOPE["sendTime"],
         "receivedTime": "2026-02-10T15:04:06.000Z",
+        "clientId": "app-1",
         "event": event,
     }
     assert dict(record.headers) == {
@@ -43,13 +45,19 @@ def test_event_record_value_and_headers() -> None:
         "profile": b"TimebackProfile",
         "schema-version": ENVELOPE["dataVersion"].encode(),
         "record-version": b"1",
+        "client-id": b"app-1",
     }
 
 
 def test_rejected_record_truncates_the_body() -> None:
     issue = ValidationIssue(0, "$.data[0].id", "invalid_format", "bad id")
     record = rejected_record(
-        body=b"x" * 100, errors=[issue], sensor="s", received_time="t", body_limit=10
+        body=b"x" * 100,
+        errors=[issue],
+        sensor="s",
+        received_time="t",
+        client_id="app-1",
+        body_limit=10,
     )
     value = orjson.loads(record.value)
     assert value["body"] == "x" * 10
@@ -57,6 +65,8 @@ def test_rejected_record_truncates_the_body() -> None:
     assert value["bodyTruncated"] is True
     assert value["errors"] == [issue.to_dict()]
     assert record.key == b"s"
+    assert value["clientId"] == "app-1"
+    assert dict(record.headers)["client-id"] == b"app-1"
 
 
 def test_cached_partitioner_matches_kafka_default() -> None:

@@ -156,7 +156,7 @@ async def produce(
     next offset per partition after them (from the acks: the embedded broker's
     ListOffsets under-reports the end of a partition)."""
     context = context_of(
-        {"sensor": "https://app.example", "sendTime": received_time}, received_time
+        {"sensor": "https://app.example", "sendTime": received_time}, received_time, "app-1"
     )
     records = event_records(list(events), context)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
