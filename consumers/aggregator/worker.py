@@ -190,6 +190,8 @@ class Aggregator:
                 continue
             batch = await self._poll(consumer)
             if not batch:
+                # Nothing to do is news too: the lag gauge must not keep a stale value.
+                await self._refresh_lag(consumer)
                 continue
             try:
                 await self.process(batch)
@@ -324,6 +326,17 @@ class Aggregator:
                 metrics.lag.labels(str(tp.partition)).set(highwater - offsets[tp.partition])
         metrics.batch_records.observe(sum(len(r) for r in batch.values()))
         metrics.batch_duration.observe(time.perf_counter() - started)
+
+    async def _refresh_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            try:
+                position = await consumer.position(tp)
+            except KafkaError:  # revoked meanwhile: the next assignment refreshes it
+                continue
+            self.metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))
 
     async def _commit_to_kafka(self, offsets: Mapping[int, int]) -> None:
         """For lag tools only; the store's offsets are the truth, so failures are harmless."""
