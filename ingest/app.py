@@ -71,6 +71,10 @@ def create_app(
         else:
             # Fetch the keys before traffic; on failure requests retry (rate-limited).
             await the_authenticator.keys.refresh()
+        # Compile every schema before traffic (seconds for the generic Caliper types,
+        # once per process): compiled on first use instead, one request would stall the
+        # event loop for everyone.
+        the_validator.warm_up()
         await the_publisher.start()
         logger.info("publisher started")
         try:

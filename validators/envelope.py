@@ -17,7 +17,7 @@ from validators.caliper import caliper_event_issues
 from validators.errors import ValidationIssue, echo, join_path
 from validators.explain import explain_errors
 from validators.result import ValidationResult
-from validators.schema_store import SchemaDocument, envelope_document, load_document
+from validators.schema_store import SchemaDocument, envelope_document, shared_document
 from validators.timeback import normalize, timeback_issues
 from validators.vocabulary import TIMEBACK_ACTIONS, TIMEBACK_PROFILE
 
@@ -42,8 +42,8 @@ class EnvelopeValidator:
         self.max_events = max_events
         self.max_errors = max_errors
         self._envelope = envelope_document(max_events)
-        self._timeback = SchemaDocument(load_document("timeback.schema.json"), inline=True)
-        self._caliper = SchemaDocument(load_document("caliper.schema.json"))
+        self._timeback = shared_document("timeback.schema.json", inline=True)
+        self._caliper = shared_document("caliper.schema.json")
         self.event_types: frozenset[str] = frozenset(
             self._caliper.definitions["EventTypes"]["enum"]
         )

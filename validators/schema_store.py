@@ -8,6 +8,7 @@ documents, and neither may fetch a remote `$ref`.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -170,6 +171,14 @@ class SchemaDocument:
             )
             self._explainers[definition] = explainer
         return explainer.iter_errors(instance)
+
+
+@functools.cache
+def shared_document(name: str, *, inline: bool = False) -> SchemaDocument:
+    """One compiled document per schema file and process: the files never change while
+    we run, and compiling the Caliper types takes seconds, so every validator (one per
+    app in tests) shares the same compiled code."""
+    return SchemaDocument(load_document(name), inline=inline)
 
 
 def envelope_document(max_events: int) -> SchemaDocument:
