@@ -50,12 +50,9 @@ class Door:
 
     def client(self, *, routes_only: bool = False) -> httpx.AsyncClient:
         if routes_only:
-            # FastAPI's own routes, without the shortcut (the stack is built on first use).
-            self.app.user_middleware = [
-                m
-                for m in self.app.user_middleware
-                if m.cls is not IngestShortcut  # type: ignore[comparison-overlap]
-            ]
+            # FastAPI's own routes: the stack as FastAPI builds it, without the shortcut.
+            assert isinstance(self.app.middleware_stack, IngestShortcut)
+            self.app.middleware_stack = self.app.build_middleware_stack()
         transport = httpx.ASGITransport(app=self.app)
         return httpx.AsyncClient(transport=transport, base_url="http://t")
 
