@@ -119,3 +119,20 @@ async def test_openapi_documents_the_body_and_answers() -> None:
 def test_settings_dump_redacts_secrets() -> None:
     settings = Settings(kafka_sasl_password="hunter2")  # type: ignore[arg-type]
     assert "hunter2" not in str(settings.redacted())
+
+
+class BrokenPublisher(FakePublisher):
+    async def publish_events(self, records: Sequence[Record]) -> None:
+        raise RuntimeError("a bug, not bad input")
+
+
+async def test_a_bug_is_a_json_500_not_a_crash(
+    example: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with client(BrokenPublisher(), CollectorRegistry()) as c:
+        answer = await c.post("/caliper/event", json=example)
+    assert answer.status_code == 500
+    assert answer.json()["errors"] == [
+        {"index": None, "path": "$", "code": "internal_error", "message": "Internal error"}
+    ]
+    assert "unexpected error" in caplog.text
