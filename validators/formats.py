@@ -26,7 +26,7 @@ _DURATION: Final = re.compile(
     r"P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?"
     r"(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?"
 )
-_USERS_URL: Final = re.compile(r"https?://[^\s]+/users/[^/\s?#]+/?")
+_USERS_URL: Final = re.compile(r"https?://[^\s]+/users/([^/\s?#]+)/?")
 
 
 def is_date_time(value: object) -> bool:
@@ -57,9 +57,18 @@ def is_duration(value: object) -> bool:
     return not isinstance(value, str) or _DURATION.fullmatch(value) is not None
 
 
+def oneroster_user_sourced_id(value: object) -> str | None:
+    """The `{sourcedId}` of a OneRoster users URL (`.../users/{sourcedId}`), as written.
+
+    The one definition: the validator requires it for `process: true`, and the
+    consumers read the student from it, so the three can never disagree."""
+    match = _USERS_URL.fullmatch(value) if isinstance(value, str) else None
+    return match[1] if match else None
+
+
 def is_oneroster_user_url(value: object) -> bool:
-    """`.../users/{sourcedId}`: what the OneRoster writer needs to name the student."""
-    return isinstance(value, str) and _USERS_URL.fullmatch(value) is not None
+    """What the OneRoster writer needs to name the student."""
+    return oneroster_user_sourced_id(value) is not None
 
 
 # For fastjsonschema: where a regular expression alone decides, hand it over as

@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import orjson
 
+from validators.formats import oneroster_user_sourced_id
+
 TIMEBACK_PROFILE: Final = "TimebackProfile"
 FACT_EVENT_TYPES: Final = frozenset({"ActivityEvent", "TimeSpentEvent"})
 
@@ -35,7 +37,6 @@ TIME_METRICS: Final[dict[str, str]] = {
 }
 METRIC_NAMES: Final[tuple[str, ...]] = (*ACTIVITY_METRICS.values(), *TIME_METRICS.values())
 
-_USERS_URL: Final = re.compile(r"https?://[^\s]+/users/([^/\s?#]+)/?")
 _DATE_TIME: Final = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:([Zz])|([+-])(\d\d):(\d\d))"
 )
@@ -91,8 +92,7 @@ def digest(event: Mapping[str, Any]) -> bytes:
 
 def sourced_id(actor_id: str) -> str | None:
     """The OneRoster sourcedId when the actor is a `.../users/{sourcedId}` URL."""
-    match = _USERS_URL.fullmatch(actor_id)
-    return match[1] if match else None
+    return oneroster_user_sourced_id(actor_id)
 
 
 def utc_date(event_time: str) -> str:

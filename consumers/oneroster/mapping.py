@@ -18,11 +18,11 @@ from urllib.parse import unquote
 import orjson
 
 from consumers.oneroster.errors import MalformedRecordError
+from validators.formats import oneroster_user_sourced_id
 
 GRADEBOOK_PATH: Final = "/ims/oneroster/gradebook/v1p2"
 SCORE_STATUS: Final = "fully graded"
 
-_USER_URL: Final = re.compile(r"https?://\S+/users/([^/\s?#]+)/?")
 _COMPONENT_RESOURCE_URL: Final = re.compile(
     r"https?://\S+/courses/component-resources/([^/\s?#]+)/?"
 )
@@ -78,8 +78,8 @@ def result_id(line_item: str, student: str, attempt: int) -> str:
 
 
 def student_of(actor_id: object) -> str | None:
-    match = _USER_URL.fullmatch(actor_id) if isinstance(actor_id, str) else None
-    return unquote(match[1]) if match else None
+    raw = oneroster_user_sourced_id(actor_id)
+    return unquote(raw) if raw is not None else None
 
 
 def component_resource_of(object_id: str) -> str | None:
