@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Final
-
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from consumers.aggregator.settings import AggregatorSettings
-
-logger = logging.getLogger(__name__)
-
-_TOPIC_ALREADY_EXISTS: Final = 36
-
-
-class TopicError(Exception):
-    """A topic could not be created."""
+from consumers.topics import create_topics
 
 
 def wanted_topics(settings: AggregatorSettings) -> list[NewTopic]:
@@ -45,15 +35,7 @@ async def prepare(settings: AggregatorSettings) -> str:
     admin = AIOKafkaAdminClient(**settings.kafka_options())
     await admin.start()
     try:
-        response = await admin.create_topics(wanted_topics(settings))
-        for entry in response.to_object()["topic_errors"]:
-            code = entry["error_code"]
-            if code == _TOPIC_ALREADY_EXISTS:
-                logger.debug("topic %s already exists", entry["topic"])
-            elif code != 0:
-                raise TopicError(f"cannot create topic {entry['topic']}: error {code}")
-            else:
-                logger.info("created topic %s", entry["topic"])
+        await create_topics(admin, wanted_topics(settings))
         cluster = await admin.describe_cluster()
     finally:
         await admin.close()

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from consumers.oneroster.errors import OneRosterError
 from consumers.oneroster.settings import WriterSettings
+from consumers.topics import TopicError, create_topics
 
 logger = logging.getLogger(__name__)
-
-_TOPIC_ALREADY_EXISTS: Final = 36
 
 
 async def ensure_dlq_topic(settings: WriterSettings) -> None:
@@ -22,13 +21,9 @@ async def ensure_dlq_topic(settings: WriterSettings) -> None:
     await admin.start()
     try:
         wanted = NewTopic(settings.dlq_topic, settings.dlq_partitions, settings.replication_factor)
-        response = await admin.create_topics([wanted])
-        for entry in response.to_object()["topic_errors"]:
-            code = entry["error_code"]
-            if code not in (0, _TOPIC_ALREADY_EXISTS):
-                raise OneRosterError(
-                    f"cannot create topic {entry['topic']}: error {code}", code="kafka"
-                )
+        await create_topics(admin, [wanted])
+    except TopicError as exc:
+        raise OneRosterError(str(exc), code="kafka") from exc
     finally:
         await admin.close()
 
