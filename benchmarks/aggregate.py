@@ -28,13 +28,13 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from caliper_pipeline.dev.broker import EmbeddedBroker
 from consumers.aggregator.metrics import AggregatorMetrics
 from consumers.aggregator.settings import AggregatorSettings
-from consumers.aggregator.store import open_store
+from consumers.aggregator.store_factory import open_store
 from consumers.aggregator.topics import prepare
 from consumers.aggregator.worker import Aggregator
-from ingest.broker import EmbeddedBroker
-from ingest.records import context_of, event_records
+from ingest.kafka.records import context_of, event_records
 
 POSTGRES_URL = os.environ.get(
     "CALIPER_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -75,7 +75,7 @@ def event(n: int, rng: random.Random) -> dict[str, Any]:
 
 
 async def fill(bootstrap: str, settings: AggregatorSettings, count: int) -> None:
-    await prepare(settings)
+    await prepare(settings, {"bootstrap_servers": bootstrap})
     rng = random.Random(1)
     context = context_of(
         {"sensor": "https://app.example", "sendTime": None}, "2026-03-08T00:00:00Z", "bench"
@@ -100,7 +100,6 @@ async def measure(bootstrap: str, store_url: str, batch_size: int, count: int) -
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     settings = AggregatorSettings(
-        bootstrap_servers=bootstrap,
         events_topic=f"{prefix}.events",
         facts_topic=f"{prefix}.facts",
         daily_topic=f"{prefix}.daily",
@@ -117,7 +116,12 @@ async def measure(bootstrap: str, store_url: str, batch_size: int, count: int) -
     await fill(bootstrap, settings, count)
     registry = CollectorRegistry()
     store = open_store(store_url, schema=schema)
-    aggregator = Aggregator(settings, store=store, metrics=AggregatorMetrics(registry))
+    aggregator = Aggregator(
+        settings,
+        kafka={"bootstrap_servers": bootstrap},
+        store=store,
+        metrics=AggregatorMetrics(registry),
+    )
     stop = asyncio.Event()
     try:
         async with aggregator:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -18,10 +19,11 @@ from typing import Any
 
 import orjson
 
-from ingest.auth import Authenticator
-from ingest.jwks import JwksCache
-from ingest.limits import check_document
-from tests.tokens import AUDIENCE, ISSUER, SigningKey, jwks, sign
+from caliper_pipeline.dev.issuer import LocalIssuer
+from caliper_pipeline.dev.settings import DevSettings
+from ingest.auth.tokens import SCOPE_EVENT_CREATE
+from ingest.http.limits import check_document
+from ingest.settings import Settings
 from validators import EnvelopeValidator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared/conformance/timeback-clients"
@@ -47,23 +49,23 @@ def per_call_us(function: Callable[[], object], seconds: float = 1.0) -> float:
 
 
 async def auth_costs() -> tuple[float, float]:
-    key = SigningKey.rsa("k1")
+    """Tokens of the local issuer (`up`'s), checked as the front door checks them."""
+    with tempfile.TemporaryDirectory() as directory:
+        dev = DevSettings(issuer_dir=Path(directory), issuer_clients="app-1:secret")  # type: ignore[arg-type]
+        issuer = LocalIssuer.from_settings(dev, audience=None)
+    auth = issuer.authenticator(Settings())
 
-    async def source() -> dict[str, Any]:
-        return jwks(key)
+    def sign() -> str:
+        return issuer.issue("app-1", [SCOPE_EVENT_CREATE]).access_token
 
-    auth = Authenticator(
-        JwksCache(source, max_age_s=300, min_refresh_s=0), issuer=ISSUER, audience=AUDIENCE
-    )
-    token = sign(key)
-    scope = {"headers": [(b"authorization", f"Bearer {token}".encode())]}
+    scope = {"headers": [(b"authorization", f"Bearer {sign()}".encode())]}
     assert (await auth.authenticate(scope)).client_id == "app-1"
     calls, started = 2000, time.perf_counter()
     for _ in range(calls):
         await auth.authenticate(scope)
     cached = (time.perf_counter() - started) / calls * 1e6
     fresh_tokens = [
-        {"headers": [(b"authorization", f"Bearer {sign(key)}".encode())]} for _ in range(300)
+        {"headers": [(b"authorization", f"Bearer {sign()}".encode())]} for _ in range(300)
     ]
     started = time.perf_counter()
     for fresh in fresh_tokens:

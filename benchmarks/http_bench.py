@@ -22,8 +22,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from benchmarks.loadgen import LoadResult, build_request, run_load
-from ingest.broker import EmbeddedBroker, port_or_free
-from ingest.openapi import contract
+from caliper_pipeline.dev.broker import EmbeddedBroker, port_or_free
+from ingest.http.openapi import contract
 
 SERVER_CPU: Final = 0
 CLIENT_CPU: Final = 1

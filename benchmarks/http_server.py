@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -11,23 +12,26 @@ import uvloop
 
 from benchmarks.baseline_app import create_baseline_app
 from benchmarks.http_bench import SERVER_CPU
-from ingest.app import create_app
-from ingest.server import bind, make_server, serve
+from caliper_pipeline.kafka import KafkaSettings
+from ingest.http.app import create_app
+from ingest.http.server import FrontDoorServer, bind
 from ingest.settings import Settings
 
 
 async def run(kind: str, port: int, bootstrap: str, topic: str) -> None:
     settings = Settings(
         port=port,
-        kafka_bootstrap_servers=bootstrap,
         events_topic=topic,
         rejected_topic=f"{topic}.rejected",
         # The load generator sends no token; auth cost is measured by benchmarks/auth.py.
         auth_enabled=False,
     )
     if kind == "ours":
-        server = make_server(create_app(settings=settings), settings)
-        await serve(server, bind(settings.host, port, fallback=False))
+        kafka = KafkaSettings(bootstrap_servers=bootstrap).client_options()
+        app = create_app(settings=settings, kafka=kafka)
+        door = FrontDoorServer(app, settings, bind(settings.host, port, fallback=False))
+        await door.start()
+        await door.run(asyncio.Event())  # until the benchmark kills this process
         return
     # The baseline runs as a plain `uvicorn.run` user would: same loop and parser, none
     # of our tuning (GC thresholds, socket options).

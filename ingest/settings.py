@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,19 +42,13 @@ class Settings(BaseSettings):
         default=32_768, gt=0, description="Longest JSON string or key accepted (400 above)."
     )
     log_level: str = Field(default="INFO", description="Level of the `ingest` loggers.")
+    log_format: Literal["plain", "json"] = Field(
+        default="plain", description="Log lines as plain text or as one JSON object each."
+    )
     access_log: bool = Field(default=False, description="Log every request (costs throughput).")
 
-    # Kafka
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092",
-        description="Kafka bootstrap servers for `serve` (`up` uses its own).",
-    )
-    kafka_port: int = Field(
-        default=9092,
-        ge=0,
-        le=65535,
-        description="`up`: port of the embedded broker; 0 or busy = free.",
-    )
+    # Kafka: the connection (CALIPER_KAFKA_BOOTSTRAP_SERVERS, SASL, TLS) is the shell's
+    # KafkaSettings; these tune the front door's own topics and producer.
     events_topic: str = Field(default="caliper.events", description="Topic of accepted events.")
     rejected_topic: str = Field(
         default="caliper.events.rejected", description="Topic of rejected envelopes."
@@ -98,18 +91,8 @@ class Settings(BaseSettings):
     kafka_compression: str | None = Field(
         default=None, description="Producer compression (e.g. gzip)."
     )
-    kafka_security_protocol: str = Field(
-        default="PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT."
-    )
-    kafka_sasl_mechanism: str | None = Field(
-        default=None, description="SASL mechanism, e.g. PLAIN."
-    )
-    kafka_sasl_username: str | None = Field(default=None, description="SASL user name.")
-    kafka_sasl_password: SecretStr | None = Field(
-        default=None, description="SASL password (redacted)."
-    )
 
-    # Authentication (see ingest.auth) and the development issuer of `up` (ingest.issuer)
+    # Authentication (ingest.auth); `up`'s local issuer is caliper_pipeline.dev
     auth_enabled: bool = Field(
         default=True,
         description="Require a bearer token; false is logged as a warning and shown on /readyz.",
@@ -141,28 +124,8 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated client ids used as metric labels; others count as `other`.",
     )
-    data_dir: Path = Field(
-        default=Path(".caliper/data"),
-        description="`up`: where the aggregator's SQLite store lives (kept across restarts).",
-    )
-    oneroster_dev_port: int = Field(
-        default=8765,
-        ge=0,
-        le=65535,
-        description="`up`: port of the development OneRoster server; 0 or busy = free.",
-    )
-    issuer_dir: Path = Field(
-        default=Path(".caliper"), description="`up`/`token`: where the local issuer keeps its key."
-    )
-    issuer_clients: SecretStr | None = Field(
-        default=None,
-        description="`up`: `id:secret` pairs, comma-separated; unset: one generated client.",
-    )
-    issuer_token_ttl_s: int = Field(
-        default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
-    )
 
-    # Rate limits per client (ingest.ratelimit); 0 = off
+    # Rate limits per client (ingest.auth.ratelimit); 0 = off
     rate_limit_requests_per_s: float = Field(
         default=0.0, ge=0, description="Requests per second per client (token bucket); 0: off."
     )

@@ -10,7 +10,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-from ingest.auth import SCOPE_EVENT_CREATE
+from ingest.auth.tokens import SCOPE_EVENT_CREATE
 
 ISSUER = "https://issuer.test"
 AUDIENCE = "https://caliper.test"

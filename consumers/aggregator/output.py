@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any, Final
 
@@ -29,7 +29,7 @@ def partition_of(key: bytes, partitions: int) -> int:
 class BatchSender:
     """Collect (topic, key, value) records, then `flush()`: send all, await every ack."""
 
-    def __init__(self, producer: AIOKafkaProducer, partitions: dict[str, int]) -> None:
+    def __init__(self, producer: AIOKafkaProducer, partitions: Mapping[str, int]) -> None:
         self._producer = producer
         self._partitions = partitions
         self._pending: dict[tuple[str, int], list[tuple[bytes, bytes]]] = defaultdict(list)

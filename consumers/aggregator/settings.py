@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr
@@ -21,11 +21,12 @@ def redact_url(url: str) -> str:
 
 
 class AggregatorSettings(BaseSettings):
-    """Every knob of `caliper-pipeline aggregate`; docs/aggregator.md lists each one."""
+    """Every knob of `caliper-pipeline aggregate`; docs/aggregator.md lists each one.
+
+    The Kafka connection (`CALIPER_AGGREGATOR_KAFKA_*`) is the shell's KafkaSettings."""
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers.")
     events_topic: str = Field(default="caliper.events", description="Topic read (front door's).")
     facts_topic: str = Field(default="timeback.facts", description="One record per counted event.")
     daily_topic: str = Field(
@@ -70,10 +71,9 @@ class AggregatorSettings(BaseSettings):
         default=0, ge=0, le=65535, description="Prometheus /metrics port; 0 = not served."
     )
     log_level: str = Field(default="INFO", description="Level of the `consumers` loggers.")
-    security_protocol: str = Field(default="PLAINTEXT", description="PLAINTEXT or SASL_PLAINTEXT.")
-    sasl_mechanism: str | None = Field(default=None, description="SASL mechanism, e.g. PLAIN.")
-    sasl_username: str | None = Field(default=None, description="SASL user name.")
-    sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    log_format: Literal["plain", "json"] = Field(
+        default="plain", description="Log lines as plain text or as one JSON object each."
+    )
 
     def redacted(self) -> dict[str, Any]:
         """The settings as logged at startup: secrets masked, the store URL's password too."""
@@ -83,17 +83,3 @@ class AggregatorSettings(BaseSettings):
                 dump[name] = str(value)
         dump["store_url"] = redact_url(self.store_url.get_secret_value())
         return dump
-
-    def kafka_options(self) -> dict[str, Any]:
-        """Connection options shared by the consumer, the producer and the admin client."""
-        options: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap_servers,
-            "request_timeout_ms": self.request_timeout_ms,
-            "security_protocol": self.security_protocol,
-        }
-        if self.sasl_mechanism:
-            options["sasl_mechanism"] = self.sasl_mechanism
-            options["sasl_plain_username"] = self.sasl_username
-            password = self.sasl_password
-            options["sasl_plain_password"] = password.get_secret_value() if password else None
-        return options

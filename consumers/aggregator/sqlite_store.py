@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -33,6 +34,9 @@ from consumers.aggregator.store import StoreError
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+WAL_SWITCH_TRIES: Final = 100
+WAL_SWITCH_PAUSE_S: Final = 0.05
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS counted_events (
@@ -135,9 +139,9 @@ class SqliteStore:
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one per batch.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA busy_timeout=10000")
+        _switch_to_wal(conn)
+        conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(_SCHEMA)
         return conn
 
@@ -180,3 +184,18 @@ class SqliteStore:
             lambda conn: conn.execute("SELECT key, value FROM daily_totals").fetchall()
         )
         return [from_stored(decode_key(raw), value) for raw, value in rows]
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """Two processes opening a new file at once: switching the journal mode needs the
+    lock exclusively and SQLite answers "locked" at once instead of waiting (the busy
+    timeout does not apply to it), so retry for a while. Once WAL, the file stays WAL."""
+    for _ in range(WAL_SWITCH_TRIES - 1):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(WAL_SWITCH_PAUSE_S)
+    conn.execute("PRAGMA journal_mode=WAL")

@@ -1,8 +1,9 @@
 """The store: counted event ids, running totals and consumed offsets, changed together.
 
 One small interface, two implementations (SQLite for one process, PostgreSQL for a
-group of processes). A batch is one transaction: `claim` the event ids, `add_totals`,
-`save_offsets`, then leaving the `transaction()` block commits (an exception rolls back).
+group of processes; `store_factory.open_store` picks one). A batch is one transaction:
+`claim` the event ids, `add_totals`, `save_offsets`, then leaving the `transaction()`
+block commits (an exception rolls back).
 """
 
 from __future__ import annotations
@@ -55,16 +56,3 @@ def store_kind(url: str) -> str:
     if scheme in {"postgresql", "postgres"}:
         return "postgresql"
     raise StoreError(f"unsupported store URL scheme {scheme!r}", retriable=False)
-
-
-def open_store(url: str, *, schema: str = "aggregator") -> Store:
-    """A store for `url`; `schema` names the PostgreSQL schema (ignored by SQLite)."""
-    # Imported here so each process loads only the driver it uses.
-    if store_kind(url) == "sqlite":
-        from consumers.aggregator.sqlite_store import SqliteStore
-
-        # sqlite:///abs/path.db is absolute, sqlite://rel/path.db relative to the cwd.
-        return SqliteStore(url.removeprefix("sqlite://") or ":memory:")
-    from consumers.aggregator.postgres_store import PostgresStore
-
-    return PostgresStore(url, schema=schema)

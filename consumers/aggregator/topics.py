@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from consumers.aggregator.settings import AggregatorSettings
+from consumers.kafka import KafkaOptions
 from consumers.topics import create_topics
 
 
@@ -26,13 +27,13 @@ def wanted_topics(settings: AggregatorSettings) -> list[NewTopic]:
     ]
 
 
-async def prepare(settings: AggregatorSettings) -> str:
+async def prepare(settings: AggregatorSettings, kafka: KafkaOptions) -> str:
     """Create the topics; return the broker's identity (`source`) for stored offsets.
 
     Kafka's cluster id alone is not enough: the embedded broker reports the same id
     after every restart while forgetting every record, so `up` adds a run id.
     """
-    admin = AIOKafkaAdminClient(**settings.kafka_options())
+    admin = AIOKafkaAdminClient(**kafka, request_timeout_ms=settings.request_timeout_ms)
     await admin.start()
     try:
         await create_topics(admin, wanted_topics(settings))

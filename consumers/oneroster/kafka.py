@@ -8,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from consumers.kafka import KafkaOptions
 from consumers.oneroster.errors import OneRosterError
 from consumers.oneroster.settings import WriterSettings
 from consumers.topics import TopicError, create_topics
@@ -15,9 +16,9 @@ from consumers.topics import TopicError, create_topics
 logger = logging.getLogger(__name__)
 
 
-async def ensure_dlq_topic(settings: WriterSettings) -> None:
+async def ensure_dlq_topic(settings: WriterSettings, kafka: KafkaOptions) -> None:
     """Create the DLQ with its configured partitions: never rely on auto-creation."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**kafka)
     await admin.start()
     try:
         wanted = NewTopic(settings.dlq_topic, settings.dlq_partitions, settings.replication_factor)
@@ -28,9 +29,11 @@ async def ensure_dlq_topic(settings: WriterSettings) -> None:
         await admin.close()
 
 
-def consumer_options(settings: WriterSettings, group_id: str) -> dict[str, Any]:
+def consumer_options(
+    settings: WriterSettings, kafka: KafkaOptions, group_id: str
+) -> dict[str, Any]:
     return {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        **kafka,
         "group_id": group_id,
         # Commits happen after a batch is written or dead-lettered, never before.
         "enable_auto_commit": False,
@@ -44,17 +47,16 @@ def consumer_options(settings: WriterSettings, group_id: str) -> dict[str, Any]:
 class DeadLetterProducer:
     """acks=all and awaited: a record counts as dead-lettered only once Kafka has it."""
 
-    def __init__(self, settings: WriterSettings) -> None:
+    def __init__(self, settings: WriterSettings, kafka: KafkaOptions) -> None:
         self._settings = settings
+        self._kafka = kafka
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         if self._producer is not None:
             return
-        await ensure_dlq_topic(self._settings)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._settings.kafka_bootstrap_servers, acks="all"
-        )
+        await ensure_dlq_topic(self._settings, self._kafka)
+        producer = AIOKafkaProducer(**self._kafka, acks="all")
         await producer.start()
         self._producer = producer
 
@@ -78,5 +80,7 @@ class DeadLetterProducer:
         )
 
 
-def make_consumer(settings: WriterSettings, group_id: str, *topics: str) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(*topics, **consumer_options(settings, group_id))
+def make_consumer(
+    settings: WriterSettings, kafka: KafkaOptions, group_id: str, *topics: str
+) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(*topics, **consumer_options(settings, kafka, group_id))

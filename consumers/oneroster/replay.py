@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiokafka import TopicPartition
 
+from consumers.kafka import KafkaOptions
 from consumers.oneroster.dlq import Source, source_of_dead_letter
 from consumers.oneroster.errors import MalformedRecordError
 from consumers.oneroster.kafka import DeadLetterProducer, make_consumer
@@ -36,10 +37,12 @@ def replay_group(settings: WriterSettings) -> str:
     return f"{settings.group_id}.replay"
 
 
-async def replay_dead_letters(settings: WriterSettings, metrics: WriterMetrics) -> ReplaySummary:
+async def replay_dead_letters(
+    settings: WriterSettings, kafka: KafkaOptions, metrics: WriterMetrics
+) -> ReplaySummary:
     session = OneRosterSession(settings, metrics)
-    dlq = DeadLetterProducer(settings)
-    consumer = make_consumer(settings, replay_group(settings))
+    dlq = DeadLetterProducer(settings, kafka)
+    consumer = make_consumer(settings, kafka, replay_group(settings))
     counts: Counter[str] = Counter()
     try:
         await dlq.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,10 +16,8 @@ class WriterSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    # Kafka
-    kafka_bootstrap_servers: str = Field(
-        default="127.0.0.1:9092", description="Kafka bootstrap servers."
-    )
+    # Kafka topics and group; the connection (`CALIPER_ONEROSTER_KAFKA_*`) is the
+    # shell's KafkaSettings.
     events_topic: str = Field(default="caliper.events", description="Topic the writer reads.")
     dlq_topic: str = Field(
         default="oneroster.results.dlq", description="Dead-letter topic for failed writes."
@@ -69,6 +67,9 @@ class WriterSettings(BaseSettings):
         default=None, ge=0, le=65535, description="Serve /metrics on this port (off if unset)."
     )
     log_level: str = Field(default="INFO", description="Level of the `consumers` loggers.")
+    log_format: Literal["plain", "json"] = Field(
+        default="plain", description="Log lines as plain text or as one JSON object each."
+    )
 
     @model_validator(mode="after")
     def _all_or_nothing(self) -> Self:

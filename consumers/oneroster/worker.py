@@ -16,6 +16,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 
+from consumers.kafka import KafkaOptions
 from consumers.oneroster.auth import TokenProvider
 from consumers.oneroster.client import OneRosterClient
 from consumers.oneroster.dlq import Source
@@ -61,11 +62,16 @@ class OneRosterSession:
 class ResultsWriter:
     """`start()`, `run(stop)`, `stop()`; or `async with` around `run`."""
 
-    def __init__(self, *, settings: WriterSettings, metrics: WriterMetrics) -> None:
+    name = "results writer"
+
+    def __init__(
+        self, *, settings: WriterSettings, kafka: KafkaOptions, metrics: WriterMetrics
+    ) -> None:
         self._settings = settings
+        self._kafka = kafka
         self._metrics = metrics
         self._session: OneRosterSession | None = None
-        self._dlq = DeadLetterProducer(settings)
+        self._dlq = DeadLetterProducer(settings, kafka)
         self._consumer: AIOKafkaConsumer | None = None
 
     async def start(self) -> None:
@@ -75,7 +81,7 @@ class ResultsWriter:
         try:
             await self._dlq.start()
             consumer = make_consumer(
-                self._settings, self._settings.group_id, self._settings.events_topic
+                self._settings, self._kafka, self._settings.group_id, self._settings.events_topic
             )
             await consumer.start()
         except BaseException:

@@ -17,6 +17,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 from pydantic_settings import BaseSettings
 
+from caliper_pipeline.kafka import KAFKA_SEGMENT, KafkaSettings
 from consumers.aggregator.metrics import AggregatorMetrics
 from consumers.aggregator.settings import AggregatorSettings
 from consumers.oneroster.metrics import WriterMetrics
@@ -46,7 +47,7 @@ PENDING_METRICS: Final[frozenset[str]] = frozenset()
 class Process:
     """One of our processes: how it is started and which settings class it reads."""
 
-    module: str
+    command: str
     settings: type[BaseSettings]
 
     @property
@@ -56,23 +57,26 @@ class Process:
         return prefix
 
 
-INGEST: Final = Process("ingest", Settings)
-AGGREGATOR: Final = Process("consumers.aggregator", AggregatorSettings)
-WRITER: Final = Process("consumers.oneroster", WriterSettings)
+INGEST: Final = Process("serve", Settings)
+AGGREGATOR: Final = Process("aggregate", AggregatorSettings)
+WRITER: Final = Process("results", WriterSettings)
 
 
 def process_of(command: list[str]) -> Process | None:
     """The process a container command starts; None for the dev server (no settings)."""
-    if command[:2] == ["caliper-pipeline", "serve"]:
-        return INGEST
-    if command[:2] == ["python", "-m"]:
-        return {p.module: p for p in (AGGREGATOR, WRITER)}.get(command[2])
+    if command[:1] == ["caliper-pipeline"]:
+        return {p.command: p for p in (INGEST, AGGREGATOR, WRITER)}[command[1]]
+    if command[:3] == ["python", "-m", "caliper_pipeline.dev.oneroster"]:
+        return None
     raise AssertionError(f"unknown command {command}")
 
 
 def variable_names(settings: type[BaseSettings], prefix: str) -> dict[str, str]:
-    """Environment variable -> field name, the way pydantic-settings reads them."""
-    return {prefix + name.upper(): name for name in settings.model_fields}
+    """Environment variable -> field name, the way pydantic-settings reads them; the
+    Kafka connection's under `prefix` + `KAFKA_` (caliper_pipeline.kafka)."""
+    names = {prefix + name.upper(): name for name in settings.model_fields}
+    names |= {f"{prefix}{KAFKA_SEGMENT}{name.upper()}": name for name in KafkaSettings.model_fields}
+    return names
 
 
 def required_variables(process: Process) -> set[str]:

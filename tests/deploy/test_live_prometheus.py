@@ -22,8 +22,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from consumers.oneroster.devserver import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DevServer
-from ingest.broker import EmbeddedBroker
+from caliper_pipeline.dev.broker import EmbeddedBroker
+from caliper_pipeline.dev.oneroster import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DevServer
 from tests.deploy.conftest import PrometheusTools
 from tests.deploy.manifests import PENDING_METRICS, alert_rules, dashboard_targets, metric_names_in
 from tests.deploy.pipeline import (
@@ -57,7 +57,7 @@ async def _start_pipeline(
     http, aggregator_metrics, writer_metrics = free_port(), free_port(), free_port()
     front_door = Process(
         "ingest",
-        python("-c", "from ingest.cli import main; main()", "serve"),
+        python("-m", "caliper_pipeline", "serve"),
         {
             "CALIPER_HOST": "127.0.0.1",
             "CALIPER_PORT": str(http),
@@ -71,10 +71,10 @@ async def _start_pipeline(
     )
     aggregator = Process(
         "aggregator",
-        python("-m", "consumers.aggregator"),
+        python("-m", "caliper_pipeline", "aggregate"),
         _env(
             "CALIPER_AGGREGATOR_",
-            BOOTSTRAP_SERVERS=broker.bootstrap_servers,
+            KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,
             STORE_URL=f"sqlite:///{tmp / 'aggregator.sqlite3'}",
             EVENTS_PARTITIONS=PARTITIONS,
             FACTS_PARTITIONS=PARTITIONS,
@@ -86,7 +86,7 @@ async def _start_pipeline(
     )
     writer = Process(
         "oneroster-writer",
-        python("-m", "consumers.oneroster"),
+        python("-m", "caliper_pipeline", "results"),
         _env(
             "CALIPER_ONEROSTER_",
             KAFKA_BOOTSTRAP_SERVERS=broker.bootstrap_servers,

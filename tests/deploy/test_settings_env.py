@@ -57,7 +57,7 @@ def _check(where: str, process: Process | None, environment: dict[str, str]) -> 
     known = variable_names(process.settings, process.prefix)
     # The image's own CALIPER_HOST/PORT reach every process: only the front door reads them.
     unknown = ours - set(known)
-    assert not unknown, f"{where}: {sorted(unknown)} are not settings of {process.module}"
+    assert not unknown, f"{where}: {sorted(unknown)} are not settings of {process.command}"
     others = set(environment) - ours - NON_SETTINGS_VARIABLES
     assert not others, f"{where}: {sorted(others)} are read by nothing"
     missing = required_variables(process) - ours
@@ -85,9 +85,9 @@ def test_k8s_environment_matches_settings(
 
 
 def test_every_process_is_deployed_in_both() -> None:
-    compose = {p.module for p, _ in _our_services().values() if p is not None}
-    k8s = {p.module for p, _ in _k8s_containers().values() if p is not None}
-    assert compose == k8s == {"ingest", "consumers.aggregator", "consumers.oneroster"}
+    compose = {p.command for p, _ in _our_services().values() if p is not None}
+    k8s = {p.command for p, _ in _k8s_containers().values() if p is not None}
+    assert compose == k8s == {"serve", "aggregate", "results"}
 
 
 def test_idempotent_producers_are_on_against_apache_kafka() -> None:

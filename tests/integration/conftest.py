@@ -18,9 +18,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from ingest.app import create_app
-from ingest.broker import EmbeddedBroker
-from ingest.server import Server, bind, make_server
+from caliper_pipeline.dev.broker import EmbeddedBroker
+from caliper_pipeline.kafka import KafkaSettings
+from ingest.http.app import create_app
+from ingest.http.server import FrontDoorServer, bind
 from ingest.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -40,13 +41,12 @@ def bootstrap_servers() -> Iterator[str]:
         broker.stop()
 
 
-def unique_settings(bootstrap: str, **overrides: Any) -> Settings:
+def unique_settings(**overrides: Any) -> Settings:
     """Settings with topics no other test uses."""
     prefix = f"t{uuid.uuid4().hex[:10]}"
     values: dict[str, Any] = {
         "host": "127.0.0.1",
         "port": 0,
-        "kafka_bootstrap_servers": bootstrap,
         "events_topic": f"{prefix}.events",
         "rejected_topic": f"{prefix}.rejected",
         "events_partitions": 4,
@@ -60,39 +60,46 @@ def unique_settings(bootstrap: str, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def kafka_options(bootstrap: str) -> dict[str, Any]:
+    """The connection options the shell builds for a plain-text broker."""
+    return KafkaSettings(bootstrap_servers=bootstrap).client_options()
+
+
 @dataclass
 class FrontDoor:
     url: str
     settings: Settings
-    server: Server
+    bootstrap: str
+    service: FrontDoorServer
+    stop: asyncio.Event
 
 
 @pytest.fixture
-async def settings(bootstrap_servers: str) -> Settings:
-    return unique_settings(bootstrap_servers)
+async def settings() -> Settings:
+    return unique_settings()
 
 
-async def start_front_door(settings: Settings) -> tuple[FrontDoor, asyncio.Task[None]]:
-    sock = bind(settings.host, settings.port, fallback=False)
-    server = make_server(create_app(settings=settings), settings)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        if task.done():
-            await task
-            raise RuntimeError("front door did not start")
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    return FrontDoor(url, settings, server), task
+async def start_front_door(
+    settings: Settings, bootstrap: str, **app_options: Any
+) -> tuple[FrontDoor, asyncio.Task[None]]:
+    """The front door as `serve` runs it (FrontDoorServer), on a free port."""
+    app = create_app(settings=settings, kafka=kafka_options(bootstrap), **app_options)
+    service = FrontDoorServer(app, settings, bind(settings.host, settings.port, fallback=False))
+    await service.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.run(stop))
+    return FrontDoor(service.url, settings, bootstrap, service, stop), task
 
 
 async def stop_front_door(door: FrontDoor, task: asyncio.Task[None]) -> None:
-    door.server.should_exit = True
+    door.stop.set()
     await asyncio.wait_for(task, door.settings.shutdown_timeout_s + 5)
+    await door.service.stop()
 
 
 @pytest.fixture
-async def front_door(settings: Settings) -> AsyncIterator[FrontDoor]:
-    door, task = await start_front_door(settings)
+async def front_door(settings: Settings, bootstrap_servers: str) -> AsyncIterator[FrontDoor]:
+    door, task = await start_front_door(settings, bootstrap_servers)
     try:
         yield door
     finally:

@@ -1,0 +1,5 @@
+"""`python -m caliper_pipeline COMMAND`: the same as the `caliper-pipeline` script."""
+
+from caliper_pipeline.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Subcommands of `caliper-pipeline`, one module each; `caliper_pipeline.cli` lists them."""

@@ -1,0 +1,45 @@
+"""Settings of the development servers that `up` and `token` start (`CALIPER_*`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX: Final = "CALIPER_"
+
+
+class DevSettings(BaseSettings):
+    """`up`'s embedded broker, data dir, local issuer and OneRoster server; the front
+    door's own settings are `ingest.settings.Settings`, under the same prefix."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    kafka_port: int = Field(
+        default=9092,
+        ge=0,
+        le=65535,
+        description="`up`: port of the embedded broker; 0 or busy = free.",
+    )
+    data_dir: Path = Field(
+        default=Path(".caliper/data"),
+        description="`up`: where the aggregator's SQLite store lives (kept across restarts).",
+    )
+    oneroster_dev_port: int = Field(
+        default=8765,
+        ge=0,
+        le=65535,
+        description="`up`: port of the development OneRoster server; 0 or busy = free.",
+    )
+    issuer_dir: Path = Field(
+        default=Path(".caliper"), description="`up`/`token`: where the local issuer keeps its key."
+    )
+    issuer_clients: SecretStr | None = Field(
+        default=None,
+        description="`up`: `id:secret` pairs, comma-separated; unset: one generated client.",
+    )
+    issuer_token_ttl_s: int = Field(
+        default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
+    )

@@ -1,0 +1,1 @@
+"""Kafka side of the front door: records, partitioning, group commit and the publisher."""

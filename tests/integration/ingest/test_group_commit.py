@@ -1,0 +1,89 @@
+"""Group commit (ingest.kafka.batcher) against a real broker: shared batches, order per student."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from ingest.kafka.batcher import GroupCommitter
+from ingest.kafka.records import Record
+from tests.integration.conftest import read_topic
+
+pytestmark = pytest.mark.integration
+
+STUDENTS = 5
+EVENTS_PER_STUDENT = 40
+
+
+async def make_topic(bootstrap: str, partitions: int) -> str:
+    topic = f"gc.{uuid.uuid4().hex[:10]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, partitions, 1)])
+    finally:
+        await admin.close()
+    return topic
+
+
+def record(student: int, sequence: int) -> Record:
+    return Record(
+        key=f"student-{student}".encode(),
+        value=f"{student}:{sequence}".encode(),
+        headers=[("event-type", b"ActivityEvent")],
+    )
+
+
+async def test_concurrent_requests_keep_each_students_order(bootstrap_servers: str) -> None:
+    topic = await make_topic(bootstrap_servers, 4)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=2)
+    await producer.start()
+    committer = GroupCommitter(producer, topic)
+
+    async def one_student(student: int) -> None:
+        # Each student posts one request after the other, two events a request, while
+        # the other students' requests run concurrently and share the same batches.
+        for sequence in range(0, EVENTS_PER_STUDENT, 2):
+            await committer.publish([record(student, sequence), record(student, sequence + 1)])
+
+    try:
+        await asyncio.gather(*(one_student(s) for s in range(STUDENTS)), committer.publish([]))
+    finally:
+        await producer.stop()
+
+    records = await read_topic(bootstrap_servers, topic, expect=STUDENTS * EVENTS_PER_STUDENT)
+    assert len(records) == STUDENTS * EVENTS_PER_STUDENT
+    seen: dict[int, list[int]] = {s: [] for s in range(STUDENTS)}
+    partitions: dict[int, set[int]] = {s: set() for s in range(STUDENTS)}
+    for item in sorted(records, key=lambda r: (r.partition, r.offset)):
+        assert item.value is not None
+        student, sequence = (int(part) for part in item.value.decode().split(":"))
+        seen[student].append(sequence)
+        partitions[student].add(item.partition)
+        assert item.headers == (("event-type", b"ActivityEvent"),)
+    for student in range(STUDENTS):
+        assert seen[student] == list(range(EVENTS_PER_STUDENT)), f"student {student} reordered"
+        assert len(partitions[student]) == 1
+
+
+async def test_a_failing_flush_fails_every_waiting_request(bootstrap_servers: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, request_timeout_ms=1000)
+    await producer.start()
+    # A topic name the broker refuses: the flush fails, and both requests must hear it.
+    committer = GroupCommitter(producer, "bad topic name with spaces")
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                committer.publish([record(1, 0)]),
+                committer.publish([record(2, 0)]),
+                return_exceptions=True,
+            ),
+            timeout=30,
+        )
+    finally:
+        await producer.stop()
+    assert all(isinstance(result, Exception) for result in results), results
