@@ -66,7 +66,8 @@ class UpConfig:
         log on restart, so offsets stored for the last one are void."""
         overrides: dict[str, Any] = {"broker_run_id": f"up-{uuid.uuid4()}"}
         if "store_url" not in self.aggregator.model_fields_set:
-            overrides["store_url"] = f"sqlite:///{self.store_path}"
+            # store_path is absolute: sqlite:// + /abs/path is the documented absolute form.
+            overrides["store_url"] = f"sqlite://{self.store_path}"
         return _with(self.aggregator, overrides)
 
     def writer_on(self, dev_server: DevServer | None) -> WriterSettings:
