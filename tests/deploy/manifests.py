@@ -17,7 +17,6 @@ import yaml
 from prometheus_client import CollectorRegistry
 from pydantic_settings import BaseSettings
 
-from caliper_pipeline.kafka import KAFKA_SEGMENT, KafkaSettings
 from consumers.aggregator.metrics import AggregatorMetrics
 from consumers.aggregator.settings import AggregatorSettings
 from consumers.oneroster.metrics import WriterMetrics
@@ -69,14 +68,6 @@ def process_of(command: list[str]) -> Process | None:
     if command[:3] == ["python", "-m", "caliper_pipeline.dev.oneroster"]:
         return None
     raise AssertionError(f"unknown command {command}")
-
-
-def variable_names(settings: type[BaseSettings], prefix: str) -> dict[str, str]:
-    """Environment variable -> field name, the way pydantic-settings reads them; the
-    Kafka connection's under `prefix` + `KAFKA_` (caliper_pipeline.kafka)."""
-    names = {prefix + name.upper(): name for name in settings.model_fields}
-    names |= {f"{prefix}{KAFKA_SEGMENT}{name.upper()}": name for name in KafkaSettings.model_fields}
-    return names
 
 
 def required_variables(process: Process) -> set[str]:

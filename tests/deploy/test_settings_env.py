@@ -18,8 +18,8 @@ from tests.deploy.manifests import (
     load_compose,
     process_of,
     required_variables,
-    variable_names,
 )
+from tests.settings_tables import variable_names
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +54,7 @@ def _check(where: str, process: Process | None, environment: dict[str, str]) -> 
     if process is None:
         assert not ours, f"{where}: sets {sorted(ours)} but reads no settings"
         return
-    known = variable_names(process.settings, process.prefix)
+    known = variable_names(process.prefix, process.settings)
     # The image's own CALIPER_HOST/PORT reach every process: only the front door reads them.
     unknown = ours - set(known)
     assert not unknown, f"{where}: {sorted(unknown)} are not settings of {process.command}"

@@ -1,5 +1,5 @@
-"""One passing and one failing case for every Timeback event rule (ids, times, actor,
-object), through the whole validator; metric rules are in test_timeback_metrics."""
+"""One passing and one failing case for every Timeback rule, through the whole validator:
+event rules (ids, times, actor, object) here, metric rules in timeback_metric_cases."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from tests.unit.validators.timeback_events import (
     setter,
     time_spent_event,
 )
+from tests.unit.validators.timeback_metric_cases import METRIC_CASES
 from validators import EnvelopeValidator
 
 # (rule, base event, mutation, expected code or None for "valid", expected path)
 # (rule, base event, mutation, expected code or None for "valid", expected path)
-CASES: list[Case] = [
+EVENT_CASES: list[Case] = [
     (
         "uuid id ok",
         activity_event,
@@ -206,6 +207,7 @@ CASES: list[Case] = [
         "$.data[0].actor.id",
     ),
 ]
+CASES: list[Case] = EVENT_CASES + METRIC_CASES
 
 
 @pytest.mark.parametrize(

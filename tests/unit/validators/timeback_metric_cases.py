@@ -1,26 +1,18 @@
-"""One passing and one failing case for every Timeback metric rule (types per collection,
-counts, values), through the whole validator."""
+"""The Timeback metric rules' cases (types per collection, counts, values), one passing
+and one failing each; test_timeback runs them with the event rules' cases."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
 from tests.unit.validators.timeback_events import (
     Case,
-    Event,
-    Mutation,
     activity_event,
-    check_case,
     metrics,
     setter,
     time_spent_event,
 )
-from validators import EnvelopeValidator
 
 # (rule, base event, mutation, expected code or None for "valid", expected path)
-CASES: list[Case] = [
+METRIC_CASES: list[Case] = [
     (
         "metric not allowed",
         activity_event,
@@ -171,17 +163,3 @@ CASES: list[Case] = [
         "$.data[0].score",
     ),
 ]
-
-
-@pytest.mark.parametrize(
-    ("rule", "make", "mutate", "code", "path"), CASES, ids=[case[0] for case in CASES]
-)
-def test_timeback_rule(
-    validator: EnvelopeValidator,
-    rule: str,
-    make: Callable[[], Event],
-    mutate: Mutation,
-    code: str | None,
-    path: str,
-) -> None:
-    check_case(validator, make, mutate, code, path)
