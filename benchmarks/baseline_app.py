@@ -2,6 +2,8 @@
 
 A pydantic request model of the same Timeback events, FastAPI parses and validates the
 body, then one `send_and_wait` per event (acks=all, like ours), answered with a dict.
+With a public key, the bearer token is verified with PyJWT on every request (signature,
+`iss`, `exp`, the event.create scope), as FastAPI's OAuth2 tutorial does.
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import jwt
 from aiokafka import AIOKafkaProducer
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+
+EVENT_CREATE = "https://purl.imsglobal.org/spec/caliper/v1p1/scope/event.create"
+# Module level: FastAPI resolves the (postponed) annotations in the module's globals.
+BEARER = HTTPBearer()
 
 
 class User(BaseModel):
@@ -68,8 +76,28 @@ class Envelope(BaseModel):
     data: Annotated[list[Event], Field(min_length=1)]
 
 
-def create_baseline_app(bootstrap_servers: str, topic: str) -> FastAPI:
+def create_baseline_app(
+    bootstrap_servers: str, topic: str, *, public_key: Any = None, issuer: str = ""
+) -> FastAPI:
+    """Without `public_key`, anyone may post (the auth-off comparison)."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+
+    async def client_id(
+        credentials: Annotated[HTTPAuthorizationCredentials, Depends(BEARER)],
+    ) -> str:
+        try:
+            claims = jwt.decode(
+                credentials.credentials,
+                public_key,
+                algorithms=["RS256"],
+                issuer=issuer,
+                options={"require": ["exp", "iss"]},
+            )
+        except jwt.InvalidTokenError as exc:
+            raise HTTPException(401, "Invalid token") from exc
+        if EVENT_CREATE not in str(claims.get("scope", "")).split():
+            raise HTTPException(403, "Insufficient scope")
+        return str(claims.get("client_id", ""))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -81,7 +109,9 @@ def create_baseline_app(bootstrap_servers: str, topic: str) -> FastAPI:
 
     app = FastAPI(lifespan=lifespan)
 
-    @app.post("/caliper/event")
+    checks = [Depends(client_id)] if public_key is not None else []
+
+    @app.post("/caliper/event", dependencies=checks)
     async def create_events(envelope: Envelope) -> dict[str, Any]:
         for event in envelope.data:
             await producer.send_and_wait(

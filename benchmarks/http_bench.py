@@ -1,200 +1,300 @@
 """Driver of benchmarks/http.py: our front door vs a plain FastAPI baseline, over HTTP.
 
-Servers run in a subprocess pinned to CPU 0; this process (load generator) and the
-embedded broker share CPU 1. Every run is bounded in requests and seconds.
+The server runs alone on one core (a subprocess, every thread pinned and read back);
+this process (the load generator) and a fresh embedded broker per server share the
+other. Every run is bounded in seconds and requests and targets 127.0.0.1 only.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import datetime
 import os
-import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
-import orjson
 import uvloop
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from benchmarks.loadgen import LoadResult, build_request, run_load
+from benchmarks.cpus import Layout, allowed, layout, pin
+from benchmarks.http_kafka import create_topic, topic_size
+from benchmarks.http_plot import plot
+from benchmarks.http_processes import HOST, CpuMeter, Issuer, ServerProcess
+from benchmarks.http_requests import prebuilt_requests
+from benchmarks.http_results import BASELINE, HEADER, Point, summary_lines, write_json
+from benchmarks.http_up import UpProcess
+from benchmarks.loadgen import run_load
 from caliper_pipeline.dev.broker import EmbeddedBroker, port_or_free
-from ingest.http.openapi import contract
 
-SERVER_CPU: Final = 0
-CLIENT_CPU: Final = 1
-PARTITIONS: Final = 12
-HOST: Final = "127.0.0.1"
-USERS: Final = 1000
+RESULTS: Final = Path(__file__).resolve().parent / "results"
+UP: Final = "ours/up"  # the front door inside `caliper-pipeline up` (uvicorn)
+UP_TOPIC: Final = "caliper.events"
 
 
-def envelopes(events_per_envelope: int, variants: int) -> list[bytes]:
-    """Distinct envelopes of documentation events, one id per event, 1,000 students."""
-    examples = [e["value"] for e in contract()["examples"].values()]
-    bodies = []
-    for v in range(variants):
-        data = []
-        for i in range(events_per_envelope):
-            event: dict[str, Any] = orjson.loads(orjson.dumps(examples[(v + i) % 8]["data"][0]))
-            event["id"] = f"urn:uuid:{uuid.uuid4()}"
-            user = (v * events_per_envelope + i) % USERS
-            event["actor"]["id"] = (
-                f"https://api.alpha-1edtech.ai/ims/oneroster/rostering/v1p2/users/{user:08d}"
-            )
-            data.append(event)
-        envelope = dict(examples[0], data=data, sendTime="2026-02-10T15:04:05.000Z")
-        bodies.append(orjson.dumps(envelope))
-    return bodies
+class Bench:
+    """The runs of one invocation; `points` grows as they finish (printed at once)."""
 
+    def __init__(self, args: argparse.Namespace, cpus: Layout, issuer: Issuer) -> None:
+        self.args = args
+        self.cpus = cpus
+        self.issuer = issuer
+        self.points: list[Point] = []
+        self.records: list[dict[str, Any]] = []
+        self.ceiling: list[dict[str, Any]] = []
 
-@dataclass
-class Row:
-    server: str
-    events: int
-    load: str
-    result: LoadResult
+    def requests(self, port: int, size: int, *, token: bool) -> list[bytes]:
+        return prebuilt_requests(port, size, token=self.issuer.token if token else None)
 
-    def line(self) -> str:
-        r = self.result
-        rps = r.ok / r.elapsed_s
-        bad = sum(n for s, n in r.statuses.items() if s != 200)
-        return (
-            f"{self.server:9} {self.events:>4} {self.load:10} {rps:>9.0f}"
-            f" {rps * self.events:>10.0f} {r.percentile_ms(0.5):>8.2f}"
-            f" {r.percentile_ms(0.99):>8.2f} {bad:>6}"
+    async def curve(
+        self,
+        port: int,
+        meter: CpuMeter,
+        *,
+        server: str,
+        auth: bool,
+        size: int,
+        fractions: list[float],
+    ) -> int:
+        """Correctness, warm-up, peak, then each open-loop fraction; events acknowledged."""
+        args = self.args
+        connections = args.connections if size == 1 else max(8, args.connections // 4)
+        requests = self.requests(port, size, token=auth)
+        check = await run_load(
+            HOST, port, requests[:1], connections=1, duration_s=5, max_requests=1
         )
-
-
-async def create_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
-    finally:
-        await admin.close()
-
-
-async def topic_size(bootstrap: str, topic: str) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        ends = await consumer.end_offsets(parts)
-        return int(sum(ends.values()))
-    finally:
-        await consumer.stop()
-
-
-async def wait_healthy(port: int, path: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            reader, writer = await asyncio.open_connection(HOST, port)
-        except OSError:
-            await asyncio.sleep(0.1)
-            continue
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        writer.close()
-        if head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.1 404"):
-            return
-        await asyncio.sleep(0.1)
-    raise RuntimeError(f"server on {port} not healthy")
-
-
-def start_server(kind: str, port: int, bootstrap: str, topic: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "benchmarks.http_server", kind, str(port), bootstrap, topic]
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL)
-
-
-async def bench_server(kind: str, args: argparse.Namespace, bootstrap: str) -> list[Row]:
-    topic = f"bench.{kind}.{uuid.uuid4().hex[:8]}"
-    await create_topic(bootstrap, topic)
-    port = port_or_free(HOST, 0)
-    process = start_server(kind, port, bootstrap, topic)
-    rows: list[Row] = []
-    acked = 0
-    try:
-        await wait_healthy(port, "/healthz")
-        for size, connections in ((1, args.connections), (100, max(8, args.connections // 4))):
-            bodies = envelopes(size, 200 if size == 1 else 40)
-            requests = [build_request(HOST, port, "/caliper/event", b) for b in bodies]
-            # Correctness before timing: one envelope answered 200.
-            check = await run_load(
-                HOST, port, requests[:1], connections=1, duration_s=5, max_requests=1
+        if check.ok != 1:
+            raise RuntimeError(f"{server}: a valid envelope was answered {check.statuses}")
+        if auth:
+            anonymous = self.requests(port, size, token=False)[:1]
+            refused = await run_load(
+                HOST, port, anonymous, connections=1, duration_s=5, max_requests=1
             )
-            if check.ok != 1:
-                raise RuntimeError(f"{kind}: correctness check failed: {check.statuses}")
-            acked += size
-            await run_load(
-                HOST,
-                port,
-                requests,
+            if not set(refused.statuses) <= {401, 403}:
+                raise RuntimeError(f"{server}: no token answered {refused.statuses}, not 401")
+        bound = {"connections": connections, "max_requests": args.max_requests}
+        warm = await run_load(HOST, port, requests, duration_s=1.0, **bound)
+        acked = (check.ok + warm.ok) * size
+        meter.start()
+        top = await run_load(HOST, port, requests, duration_s=args.seconds, **bound)
+        runs = [
+            Point.of(
+                top,
+                server=server,
+                auth=auth,
+                events=size,
                 connections=connections,
-                duration_s=1.0,
-                max_requests=args.max_requests,
-            )  # warm-up
-            peak = await run_load(
-                HOST,
-                port,
-                requests,
-                connections=connections,
-                duration_s=args.seconds,
-                max_requests=args.max_requests,
+                cpu=meter.shares(),
             )
-            rows.append(Row(kind, size, "peak", peak))
-            rate = 0.5 * peak.ok / peak.elapsed_s
-            half = await run_load(
-                HOST,
-                port,
-                requests,
-                connections=connections,
-                duration_s=args.seconds,
-                max_requests=args.max_requests,
-                rate_per_s=rate,
+        ]
+        print(runs[0].line(), flush=True)
+        acked += top.ok * size
+        for fraction in fractions:
+            rate = fraction * runs[0].requests_per_s
+            meter.start()
+            result = await run_load(
+                HOST, port, requests, duration_s=args.seconds, rate_per_s=rate, **bound
             )
-            rows.append(Row(kind, size, "half-peak", half))
-            for row in rows[-2:]:
-                print(row.line(), flush=True)
-    finally:
-        process.terminate()
-        process.wait(30)
-    stored = await topic_size(bootstrap, topic)
-    print(f"  {kind}: {stored} records on {topic}", flush=True)
-    return rows
+            point = Point.of(
+                result,
+                server=server,
+                auth=auth,
+                events=size,
+                connections=connections,
+                fraction=fraction,
+                offered_per_s=rate,
+                cpu=meter.shares(),
+            )
+            print(point.line(), flush=True)
+            runs.append(point)
+            acked += result.ok * size
+        self.points += runs
+        return acked
+
+    async def server(self, kind: str, http: str, *, auth: bool, fractions: list[float]) -> None:
+        """One server on a fresh broker (the in-memory broker keeps every record)."""
+        label = BASELINE if kind == "baseline" else f"ours/{http}"
+        async with EmbeddedBroker(host=HOST, port=0) as broker:
+            assert broker.pid is not None
+            pin(broker.pid, self.cpus.others)
+            if set(allowed(broker.pid)) != self.cpus.others:
+                raise RuntimeError(f"broker threads may run on CPUs {allowed(broker.pid)}")
+            topic = f"bench.{label.replace('/', '.')}.{uuid.uuid4().hex[:8]}"
+            await create_topic(broker.bootstrap_servers, topic)
+            process = ServerProcess(
+                kind,
+                http=http,
+                port=port_or_free(HOST, 0),
+                cpus=self.cpus.server,
+                bootstrap=broker.bootstrap_servers,
+                topic=topic,
+                issuer_dir=self.issuer.directory if auth else None,
+            )
+            async with process:
+                pids = {"server": process.pid, "loadgen": os.getpid(), "broker": broker.pid}
+                meter = CpuMeter(pids, self.cpus.server | self.cpus.others)
+                acked = 0
+                for size in (1, 100):
+                    acked += await self.curve(
+                        process.port, meter, server=label, auth=auth, size=size, fractions=fractions
+                    )
+                broker_cpus = allowed(broker.pid)
+            stored = await topic_size(broker.bootstrap_servers, topic)
+        self._record(label, auth, topic, acked, stored, broker_cpus=broker_cpus)
+
+    async def inside_up(self, *, auth: bool, fractions: list[float]) -> None:
+        """Our front door inside `caliper-pipeline up`, its consumers reading every event."""
+        issuer_dir = self.issuer.directory if auth else None
+        with UpProcess(
+            issuer_dir=issuer_dir, server=self.cpus.server, others=self.cpus.others
+        ) as up:
+            pids = {**up.meter_pids, "loadgen": os.getpid()}
+            meter = CpuMeter(pids, self.cpus.server | self.cpus.others)
+            acked = 0
+            for size in (1, 100):
+                acked += await self.curve(
+                    up.port, meter, server=UP, auth=auth, size=size, fractions=fractions
+                )
+            stored = await topic_size(up.bootstrap, UP_TOPIC)
+        self._record(UP, auth, UP_TOPIC, acked, stored)
+
+    def _record(
+        self, label: str, auth: bool, topic: str, acked: int, stored: int, **extra: Any
+    ) -> None:
+        # Every 200 means every event was acknowledged: the topic holds at least those.
+        entry = {"server": label, "auth": auth, "acknowledged_events": acked}
+        self.records.append({**entry, "stored_records": stored, **extra})
+        lost = "" if stored >= acked else "  FEWER THAN ACKNOWLEDGED"
+        print(f"  {label}: {stored} records on {topic}, {acked} events acknowledged{lost}")
+
+    async def loadgen_ceiling(self, http: str) -> None:
+        """1-event requests (token included) against an app that does nothing."""
+        process = ServerProcess(
+            "trivial", http=http, port=port_or_free(HOST, 0), cpus=self.cpus.server
+        )
+        async with process:
+            requests = self.requests(process.port, 1, token=True)
+            bound = {"connections": self.args.connections, "max_requests": self.args.max_requests}
+            await run_load(HOST, process.port, requests, duration_s=1.0, **bound)
+            pids = {"server": process.pid, "loadgen": os.getpid()}
+            meter = CpuMeter(pids, self.cpus.server | self.cpus.others)
+            meter.start()
+            result = await run_load(
+                HOST, process.port, requests, duration_s=self.args.seconds, **bound
+            )
+            shares = meter.shares()
+        rate = result.ok / result.elapsed_s
+        # What one request costs the load generator, and so what it could send on a core
+        # of its own (the broker takes part of that core in the real runs).
+        cost_us = shares["loadgen"] / rate * 1e6 if rate else float("nan")
+        self.ceiling.append(
+            {
+                "server": f"trivial/{http}",
+                "requests_per_s": rate,
+                "cpu": shares,
+                "loadgen_us_per_request": cost_us,
+                "loadgen_requests_per_s_per_core": 1e6 / cost_us if cost_us else None,
+            }
+        )
+        cores = ", ".join(f"{k} busy {v:.0%}" for k, v in shares.items() if k.startswith("core"))
+        print(
+            f"load generator ceiling, trivial app on {http}: {rate:,.0f} req/s; CPU: server "
+            f"{shares['server']:.0%}, load generator {shares['loadgen']:.0%} = {cost_us:.1f} us"
+            f" per request, about {1e6 / cost_us:,.0f} req/s per core ({cores})",
+            flush=True,
+        )
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    async with EmbeddedBroker(host=HOST, port=0) as broker:
-        if broker.pid is not None:
-            os.sched_setaffinity(broker.pid, {CLIENT_CPU})
-        print(
-            f"broker {broker.bootstrap_servers}; server on CPU {SERVER_CPU}, "
-            f"load generator and broker on CPU {CLIENT_CPU}; {args.seconds}s per run"
-        )
-        print(
-            f"{'server':9} {'ev/r':>4} {'load':10} {'req/s':>9} {'events/s':>10} "
-            f"{'p50 ms':>8} {'p99 ms':>8} {'non200':>6}"
-        )
-        ours = await bench_server("ours", args, broker.bootstrap_servers)
-        base = await bench_server("baseline", args, broker.bootstrap_servers)
-    print("ratios (ours / baseline, peak events/s):")
-    for mine, theirs in zip(ours[::2], base[::2], strict=True):
-        a = mine.result.ok / mine.result.elapsed_s
-        b = theirs.result.ok / theirs.result.elapsed_s
-        print(f"  {mine.events:>3}-event envelopes: {a / b:.1f}x")
+    cpus = layout()
+    pin(os.getpid(), cpus.others)
+    where = "server alone on CPU {}, load generator and broker on CPU {}".format(
+        ",".join(map(str, sorted(cpus.server))), ",".join(map(str, sorted(cpus.others)))
+    )
+    if not cpus.separate:
+        where = "ONE CPU ONLY: server, load generator and broker share it"
+    print(f"{where}; {args.seconds}s per run")
+    servers = ["uvicorn", "granian"] if args.server == "both" else [args.server]
+    modes = {"both": [True, False], "on": [True], "off": [False]}[args.auth]
+    issuer = Issuer()
+    bench = Bench(args, cpus, issuer)
+    try:
+        if args.ceiling:
+            for http in servers:
+                await bench.loadgen_ceiling(http)
+        print(HEADER)
+        for index, auth in enumerate(modes):
+            # The headline pass draws the curves; the others measure peak and half peak.
+            fractions = args.fractions if index == 0 else [0.5]
+            for http in servers:
+                await bench.server("ours", http, auth=auth, fractions=fractions)
+            if args.up:
+                await bench.inside_up(auth=auth, fractions=fractions)
+            await bench.server("baseline", "uvicorn", auth=auth, fractions=fractions)
+    finally:
+        issuer.close()
+    for line in summary_lines(bench.points, modes[0]):
+        print(line)
+    meta = {
+        "benchmark": "benchmarks/http.py",
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cpu_layout": {"server": sorted(cpus.server), "loadgen_and_broker": sorted(cpus.others)},
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "max_requests": args.max_requests,
+        "headline_auth": modes[0],
+        "loadgen_ceiling": bench.ceiling,
+        "records": bench.records,
+    }
+    write_json(args.json, meta, bench.points)
+    plot(bench.points, args.plot, auth=modes[0], title="Front door vs FastAPI baseline")
+    print(f"wrote {args.json} and {args.plot}")
+
+
+def _fractions(text: str) -> list[float]:
+    values = {float(part) for part in text.split(",") if part}
+    if not all(0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError("fractions of the peak are between 0 and 1")
+    return sorted(values | {0.5})  # half peak is always measured (the p99 target)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each run")
     parser.add_argument("--connections", type=int, default=64, help="for 1-event runs")
     parser.add_argument("--max-requests", type=int, default=200_000, help="cap per run")
+    parser.add_argument(
+        "--server",
+        choices=["uvicorn", "granian", "both"],
+        default="both",
+        help="HTTP server of our front door (the baseline stays on uvicorn)",
+    )
+    parser.add_argument(
+        "--auth",
+        choices=["both", "on", "off"],
+        default="both",
+        help="both: auth on (headline, full curves), then off",
+    )
+    parser.add_argument(
+        "--fractions",
+        type=_fractions,
+        default=[0.1, 0.25, 0.5, 0.75, 0.9],
+        help="open-loop rates as fractions of the closed-loop peak",
+    )
+    parser.add_argument(
+        "--ceiling",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="first measure the load generator against a trivial app",
+    )
+    parser.add_argument(
+        "--up",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also load the front door inside `caliper-pipeline up` (consumers running)",
+    )
+    parser.add_argument("--json", type=Path, default=RESULTS / "http.json")
+    parser.add_argument("--plot", type=Path, default=RESULTS / "http.png")
     args = parser.parse_args()
-    os.sched_setaffinity(0, {CLIENT_CPU})
     uvloop.run(main_async(args))

@@ -1,8 +1,11 @@
-"""A small HTTP/1.1 keep-alive load generator on raw asyncio streams (uvloop).
+"""A small HTTP/1.1 keep-alive load generator on asyncio protocols (uvloop).
 
 httpx spends more CPU per request than the server under test; this client does only
-what a benchmark needs: write a prebuilt request, read the status line, headers and
-a Content-Length body, and time it.
+what a benchmark needs: write a prebuilt request, parse the status line and the
+Content-Length of the answer, skip its body, and time it. One request in flight per
+connection (no pipelining: real clients do not pipeline). A protocol instead of
+asyncio streams: about half the client CPU per request (no reader buffer copies, no
+`readuntil` + `readexactly` pair of awaits).
 """
 
 from __future__ import annotations
@@ -12,6 +15,12 @@ import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final, cast
+
+# A status of 0 counts a request the connection failed under (reset, closed early).
+FAILED: Final = 0
+_CONTENT_LENGTH: Final = b"\r\ncontent-length:"
+_CLOSE: Final = b"\r\nconnection: close"
 
 
 @dataclass
@@ -24,6 +33,10 @@ class LoadResult:
     def ok(self) -> int:
         return self.statuses.get(200, 0)
 
+    @property
+    def not_ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != 200)
+
     def percentile_ms(self, fraction: float) -> float:
         if not self.latencies_s:
             return float("nan")
@@ -31,24 +44,72 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-def build_request(host: str, port: int, path: str, body: bytes) -> bytes:
+def build_request(
+    host: str, port: int, path: str, body: bytes, *, headers: Sequence[tuple[str, str]] = ()
+) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        f"Content-Type: application/json\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    if length:
-        await reader.readexactly(length)
-    return status
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection; `request()` writes and waits for the answer's status."""
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[int] | None = None
+        self.closing = False  # the server said `Connection: close` or hung up
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        end = self._buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self._buffer[: end + 2]).lower()
+        at = head.find(_CONTENT_LENGTH)
+        length = 0
+        if at >= 0:
+            stop = head.index(b"\r\n", at + 2)
+            length = int(head[at + len(_CONTENT_LENGTH) : stop])
+        total = end + 4 + length
+        if len(self._buffer) < total:
+            return
+        if _CLOSE in head:
+            self.closing = True
+        del self._buffer[:total]
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(int(head[9:12]))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(FAILED)
+
+    async def request(self, payload: bytes) -> int:
+        assert self._transport is not None
+        self._waiter = asyncio.get_running_loop().create_future()
+        self._transport.write(payload)
+        return await self._waiter
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def _connect(host: str, port: int) -> _Connection:
+    loop = asyncio.get_running_loop()
+    _, connection = await loop.create_connection(_Connection, host, port)
+    return connection
 
 
 async def run_load(
@@ -65,36 +126,43 @@ async def run_load(
     `rate_per_s`, an open-loop schedule: latency counts from the scheduled send time,
     so a server that falls behind is not flattered (no coordinated omission)."""
     result = LoadResult()
+    latencies = result.latencies_s
+    statuses = result.statuses
     counter = itertools.count()
+    count = len(requests)
     started = time.perf_counter()
     deadline = started + duration_s
+    clock = time.perf_counter
 
-    async def connection(index: int) -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+    async def one_connection(index: int) -> None:
+        connection = await _connect(host, port)
         try:
+            # Open loop: connection i sends at started + (i + k * connections) / rate.
             step = connections / rate_per_s if rate_per_s else 0.0
-            scheduled = started + index * (step / connections if step else 0.0)
+            scheduled = started + index * (step / connections)
             while True:
                 number = next(counter)
                 if number >= max_requests:
                     return
                 if step:
-                    scheduled += step
-                    delay = scheduled - time.perf_counter()
+                    delay = scheduled - clock()
                     if delay > 0:
                         await asyncio.sleep(delay)
                     begin = scheduled
+                    scheduled += step
                 else:
-                    begin = time.perf_counter()
+                    begin = clock()
                 if begin >= deadline:
                     return
-                writer.write(requests[number % len(requests)])
-                status = await _read_response(reader)
-                result.latencies_s.append(time.perf_counter() - begin)
-                result.statuses[status] = result.statuses.get(status, 0) + 1
+                status = await connection.request(requests[number % count])
+                latencies.append(clock() - begin)
+                statuses[status] = statuses.get(status, 0) + 1
+                if connection.closing:  # e.g. the server's requests-per-connection cap
+                    connection.close()
+                    connection = await _connect(host, port)
         finally:
-            writer.close()
+            connection.close()
 
-    await asyncio.gather(*(connection(i) for i in range(connections)))
+    await asyncio.gather(*(one_connection(i) for i in range(connections)))
     result.elapsed_s = time.perf_counter() - started
     return result

@@ -1,12 +1,19 @@
-"""What `up` prints once everything is ready: where each part is, and a line to paste."""
+"""What `up` prints once everything is ready, after every startup log line: where each
+part is, where conflicts show, and a short command to paste."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 from caliper_pipeline.dev.issuer import LocalIssuer
 from caliper_pipeline.dev.issuer_routes import TOKEN_PATH
-from caliper_pipeline.try_it import curl_example
+from caliper_pipeline.try_it import command_line
+
+CONFLICTS: Final = (
+    "an event id sent again with other content is not counted: "
+    "caliper_aggregator_conflicts_total on /metrics, topic caliper.events.conflicts"
+)
 
 
 def print_banner(
@@ -19,14 +26,13 @@ def print_banner(
         f"data: {store}",
         f"metrics: {url}/metrics",
     ]
-    if issuer is None:
-        lines.append(f"try it: {curl_example(url)}")
-    else:
+    if issuer is not None:
         client_id, secret = next(iter(issuer.clients.items()))
         lines += [
             f"token url: {url}{TOKEN_PATH}",
             f"client id: {client_id}",
             f"client secret: {secret}",
-            f"try it: {curl_example(url, credentials=(client_id, secret))}",
         ]
-    print("\n".join(lines), flush=True)
+    lines += [f"conflicts: {CONFLICTS}", f"try it: {command_line('try')}"]
+    # Set apart from the startup logs above it (stderr): a blank line and a title.
+    print("\n".join(["", "caliper pipeline is up (Ctrl-C stops it)", *lines, ""]), flush=True)

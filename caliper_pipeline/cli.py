@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from caliper_pipeline.commands import aggregate, results, serve, token, up, validate
+from caliper_pipeline.commands import aggregate, results, serve, token, try_event, up, validate
 
 
 class Subcommand(NamedTuple):
@@ -47,6 +47,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "the OneRoster results writer (CALIPER_ONEROSTER_* settings)",
         results.add_arguments,
         results.run_results,
+    ),
+    Subcommand(
+        "try",
+        "post one new example event to the running `up` (what its banner suggests)",
+        try_event.add_arguments,
+        try_event.run_try,
     ),
     Subcommand(
         "token",

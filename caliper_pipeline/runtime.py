@@ -5,7 +5,9 @@ services run here. Services start in order; the first SIGINT/SIGTERM drains them
 the same order (the front door stops accepting and finishes in-flight requests before
 the consumers finish and commit their batch), each within `shutdown_timeout_s`; a
 second signal cancels whatever still runs. A service that fails or stops on its own
-is reported by name and stops the others.
+is reported by name and stops the others (exit 1); so is one that fails while draining.
+A service whose drain was cut short (e.g. a child process of `up` that had to be killed)
+raises DrainCutShortError: the process then exits 130, as after a second signal.
 """
 
 from __future__ import annotations
@@ -51,6 +53,10 @@ class Plan:
 
 class ServiceFailedError(Exception):
     """A service raised, or returned before it was asked to stop."""
+
+
+class DrainCutShortError(Exception):
+    """A service's drain did not finish (timeout, forced): its work in hand is read again."""
 
 
 class _InterruptedError(Exception):
@@ -103,7 +109,7 @@ async def _main(build: Build, shutdown_timeout_s: float) -> int:
             plan = await build(stack)
             return await supervise(plan, signals.shutdown, signals.forced, shutdown_timeout_s)
     except ServiceFailedError as exc:
-        logger.error("%s", exc)
+        logger.error("exiting: %s", exc)
         return EXIT_FAILED
     except _InterruptedError as exc:
         logger.warning("%s", exc)
@@ -122,9 +128,11 @@ async def supervise(
     failure: ServiceFailedError | None = None
     try:
         for service in plan.services:
+            if shutdown.is_set():
+                break  # a signal while starting: start no more, drain what runs
             await _start(service, forced)
             started.append(service)
-        if plan.on_ready is not None:
+        if plan.on_ready is not None and not shutdown.is_set():
             plan.on_ready()
         stops = [asyncio.Event() for _ in started]
         runs = [
@@ -134,13 +142,15 @@ async def supervise(
         ended = await _first_of(runs, shutdown)
         if ended is not None:
             failure = _failure(started[runs.index(ended)], ended)
-        cut_short = await _drain(started, stops, runs, forced, shutdown_timeout_s)
+            logger.error("%s; stopping the others", failure)
+        drained = await _drain(started, stops, runs, ended, forced, shutdown_timeout_s)
+        failure = failure or drained.failure
     finally:
         for service in reversed(started):
             await _stop(service, shutdown_timeout_s)
     if failure is not None:
         raise failure
-    return EXIT_INTERRUPTED if cut_short else EXIT_OK
+    return EXIT_INTERRUPTED if drained.cut_short else EXIT_OK
 
 
 async def _start(service: Service, forced: asyncio.Event) -> None:
@@ -178,20 +188,30 @@ def _failure(service: Service, task: asyncio.Task[None]) -> ServiceFailedError:
     exc = task.exception()
     if exc is None:
         return ServiceFailedError(f"{service.name} stopped on its own")
+    if isinstance(exc, ServiceFailedError):
+        # Already says what happened (a child process's exit): no traceback to add.
+        return ServiceFailedError(f"{service.name} {exc}")
     logger.error("%s failed", service.name, exc_info=exc)
     return ServiceFailedError(f"{service.name} failed: {exc}")
+
+
+@dataclass
+class _Drained:
+    cut_short: bool = False
+    failure: ServiceFailedError | None = None
 
 
 async def _drain(
     services: list[Service],
     stops: list[asyncio.Event],
     runs: list[asyncio.Task[None]],
+    reported: asyncio.Task[None] | None,
     forced: asyncio.Event,
     timeout_s: float,
-) -> bool:
-    """Ask each service in order to finish; True when a second signal or a timeout
-    cancelled one."""
-    cut_short = False
+) -> _Drained:
+    """Ask each service in order to finish; `cut_short` when a second signal, a timeout
+    or the service itself (DrainCutShortError) cut one short."""
+    drained = _Drained()
     forcing = asyncio.create_task(forced.wait())
     try:
         for service, stop, task in zip(services, stops, runs, strict=True):
@@ -203,13 +223,23 @@ async def _drain(
             if not task.done():
                 logger.warning("%s did not finish in time: cancelling it", service.name)
                 task.cancel()
-                cut_short = True
+                drained.cut_short = True
             await asyncio.gather(task, return_exceptions=True)
-            if not task.cancelled() and task.exception() is not None:
-                logger.error("%s failed while stopping", service.name, exc_info=task.exception())
+            # `reported`: the run that ended on its own, already the failure.
+            exc = None if task.cancelled() or task is reported else task.exception()
+            if isinstance(exc, DrainCutShortError):
+                logger.warning("%s: %s", service.name, exc)
+                drained.cut_short = True
+            elif exc is not None:
+                trace = None if isinstance(exc, ServiceFailedError) else exc
+                logger.error("%s failed while stopping: %s", service.name, exc, exc_info=trace)
+                drained.failure = drained.failure or ServiceFailedError(
+                    f"{service.name} failed while stopping: {exc}"
+                )
     finally:
         forcing.cancel()
-    return cut_short or forced.is_set()
+    drained.cut_short = drained.cut_short or forced.is_set()
+    return drained
 
 
 async def _stop(service: Service, timeout_s: float) -> None:

@@ -1,9 +1,13 @@
-"""The ready-to-paste curl that `up` prints."""
+"""What `up` offers to paste: `caliper-pipeline try`, and the example it posts."""
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -12,28 +16,25 @@ from ingest.http.openapi import contract
 
 
 def example_envelope() -> dict[str, Any]:
-    """The contract's first example, sent now."""
-    envelope: dict[str, Any] = dict(contract()["examples"]["example1"]["value"])
+    """The contract's first example as a new event: a fresh id and the time now, so each
+    try is counted (the same id with other content would be a conflict, not counted)."""
+    envelope: dict[str, Any] = orjson.loads(
+        orjson.dumps(contract()["examples"]["example1"]["value"])
+    )
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    event = envelope["data"][0]
+    event["id"] = f"urn:uuid:{uuid.uuid4()}"
+    event["eventTime"] = now
     envelope["sendTime"] = now
     return envelope
 
 
-def curl_example(base_url: str, *, credentials: tuple[str, str] | None = None) -> str:
-    """One shell line: with credentials, get a token (as the Timeback docs' curl does)
-    and post with it; `sed` picks the token so the line needs nothing but curl."""
-    payload = orjson.dumps(example_envelope()).decode()
-    post = (
-        f"curl -sS -X POST {base_url}/caliper/event "
-        f"-H 'Content-Type: application/json' -d {shlex.quote(payload)}"
-    )
-    if credentials is None:
-        return post
-    client_id, secret = credentials
-    form = f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
-    token = (
-        f"TOKEN=$(curl -sS -X POST {base_url}/oauth2/token "
-        f"-H 'Content-Type: application/x-www-form-urlencoded' -d {shlex.quote(form)} "
-        """| sed -E 's/.*"access_token":"([^"]+)".*/\\1/')"""
-    )
-    return f'{token} && {post} -H "Authorization: Bearer $TOKEN"'
+def command_line(*args: str) -> str:
+    """This installation's `caliper-pipeline`, as short as the current directory allows."""
+    script = Path(sys.executable).parent / "caliper-pipeline"
+    if script.exists():
+        relative = os.path.relpath(script)
+        words = [relative if not relative.startswith("..") else str(script)]
+    else:
+        words = [sys.executable, "-m", "caliper_pipeline"]
+    return shlex.join([*words, *args])

@@ -60,15 +60,26 @@ class BadGzipError(IngestError):
 
 
 class PublishError(IngestError):
-    """The broker did not acknowledge every record in time: nothing was promised."""
+    """The broker did not acknowledge every record in time: nothing was promised.
+
+    Some of the envelope's events may be stored (the rest of a batch can land after the
+    timeout), so a client must retry with the same event ids: consumers drop repeats by
+    id, while new ids would count the same learning twice."""
 
     status = 503
     code = "broker_unavailable"
     retriable = True
+    # Set where the records were handed to the producer before the failure.
+    maybe_stored = False
 
 
 class OverloadedError(PublishError):
+    """Refused before anything was handed to the producer."""
+
     code = "overloaded"
+
+
+RETRY_SAME_IDS: Final = "retry with the same event ids"
 
 
 def body(status: str, message: str, errors: Iterable[Mapping[str, Any]] = ()) -> bytes:

@@ -45,6 +45,12 @@ class Metrics:
             "Rejected envelopes not copied to the rejected topic (too many in flight).",
             registry=registry,
         )
+        self.partial_publish = Counter(
+            "caliper_ingest_partial_publish_total",
+            "Envelopes answered 503 after their events were handed to the broker: some may "
+            "be stored, so clients must retry with the same event ids.",
+            registry=registry,
+        )
         self.latency = Histogram(
             "caliper_ingest_request_duration_seconds",
             "Time from request to answer on the ingest endpoints.",

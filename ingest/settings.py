@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from validators.times import DEFAULT_EARLIEST, DEFAULT_MAX_FUTURE_S
 
 ENV_PREFIX: Final = "CALIPER_"
 
@@ -30,6 +32,21 @@ class Settings(BaseSettings):
         default=1000, gt=0, description="Most items accepted in one envelope's data."
     )
     max_errors: int = Field(default=100, gt=0, description="Most error entries in one 400 answer.")
+    validation_engine: Literal["rust", "python"] = Field(
+        default="rust",
+        description="Schema engine of the hot path: jsonschema-rs (native) or fastjsonschema "
+        "(pure Python; also used, with a warning, where the native wheel is missing).",
+    )
+    earliest_event_time: AwareDatetime = Field(
+        default=DEFAULT_EARLIEST,
+        description="eventTime and sendTime before this are refused (400 time_too_early).",
+    )
+    max_future_skew_s: float = Field(
+        default=DEFAULT_MAX_FUTURE_S,
+        ge=0,
+        description="eventTime and sendTime later than the server's clock plus this are "
+        "refused (400 time_in_future).",
+    )
     shutdown_timeout_s: float = Field(
         default=10.0,
         gt=0,
@@ -40,6 +57,28 @@ class Settings(BaseSettings):
     )
     max_string_chars: int = Field(
         default=32_768, gt=0, description="Longest JSON string or key accepted (400 above)."
+    )
+    # How a request is read (ingest.http.edge): each answered with 431/408/503 and a close.
+    max_header_bytes: int = Field(
+        default=16_384, gt=0, description="Request line and headers, in bytes (431 above)."
+    )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, description="Time to receive a request's headers (408 above)."
+    )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, description="Time to receive a request's whole body (408 above)."
+    )
+    max_connections: int = Field(
+        default=2048, gt=0, description="Open connections; more are answered 503 and closed."
+    )
+    keep_alive_timeout_s: int = Field(
+        default=30, gt=0, description="Idle time before a keep-alive connection is closed."
+    )
+    max_requests_per_connection: int = Field(
+        default=10_000,
+        ge=0,
+        description="Requests on one connection before it is closed (0: no limit); lets a "
+        "load balancer spread long-lived clients.",
     )
     log_level: str = Field(default="INFO", description="Level of the `ingest` loggers.")
     log_format: Literal["plain", "json"] = Field(
@@ -76,7 +115,17 @@ class Settings(BaseSettings):
     )
     retry_after_s: int = Field(default=5, ge=0, description="Retry-After seconds sent with a 503.")
     kafka_linger_ms: int = Field(
-        default=2, ge=0, description="Producer linger: how long a batch waits for more records."
+        default=0,
+        ge=0,
+        description="Producer linger: how long a batch waits for more records (group commit "
+        "batches already; see benchmarks/publish.py).",
+    )
+    kafka_producers: int = Field(
+        default=2,
+        gt=0,
+        le=16,
+        description="Producer connections; a partition always uses the same one, so its "
+        "order holds while several produce requests are in flight per broker.",
     )
     kafka_max_batch_bytes: int = Field(
         default=1_048_576, gt=0, description="Producer batch size per partition."

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pytest
 
 from validators import EnvelopeValidator
@@ -32,3 +34,12 @@ def conformance_dir() -> Path:
 @pytest.fixture(scope="session")
 def validator() -> EnvelopeValidator:
     return EnvelopeValidator()
+
+
+@pytest.fixture
+def seed_envelope(conformance_dir: Path) -> dict[str, Any]:
+    """The Timeback documentation's first example envelope (one ActivityEvent)."""
+    data: dict[str, Any] = orjson.loads(
+        (conformance_dir / "timeback-clients" / "seed-example1.json").read_bytes()
+    )
+    return data

@@ -1,8 +1,8 @@
 """Load the JSON Schemas in ../schemas once; compile fast validators and explainers per definition.
 
-fastjsonschema decides valid/invalid on the hot path; jsonschema explains a
-failure in full. Both get the same format checkers and see the same
-documents, and neither may fetch a remote `$ref`.
+jsonschema-rs or fastjsonschema (validators/engines.py) decides valid/invalid on
+the hot path; jsonschema explains a failure in full. All three get the same format
+expressions and see the same documents, and none may fetch a remote `$ref`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
@@ -20,7 +21,10 @@ import fastjsonschema
 from fastjsonschema.ref_resolver import RefResolver
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import extend
 
+from validators.engines import Engine, Verdict, compile_native
 from validators.formats import FAST_FORMATS, FORMAT_CHECKS
 
 SCHEMA_DIR: Final = Path(__file__).resolve().parent.parent / "schemas"
@@ -46,6 +50,29 @@ def format_checker() -> FormatChecker:
     for name, check in FORMAT_CHECKS.items():
         checker.checks(name)(check)
     return checker
+
+
+@functools.cache
+def _end_anchored(pattern: str) -> re.Pattern[str]:
+    # Python's `$` also matches before a final newline; JSON Schema's (ECMA 262) and both
+    # fast engines' do not (fastjsonschema rewrites it to `\Z` the same way).
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\Z"
+    return re.compile(pattern)
+
+
+def _pattern(
+    validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _end_anchored(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The explainer: jsonschema, with `pattern` read as the fast engines read it
+# (types-jsonschema leaves `extend` untyped; it returns a validator class).
+Explainer: Final[type[Validator]] = extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern}
+)
 
 
 def load_document(name: str) -> dict[str, Any]:
@@ -92,7 +119,8 @@ class SchemaDocument:
         self._document = dict(document)
         self._defs: dict[str, Any] = dict(document.get("$defs", {}))
         self._fast: dict[str | None, FastCheck] = {}
-        self._explainers: dict[str | None, Draft202012Validator] = {}
+        self._native: dict[str | None, Verdict] = {}
+        self._explainers: dict[str | None, Validator] = {}
         self._lock = threading.Lock()
         self._checker = format_checker()
 
@@ -156,19 +184,54 @@ class SchemaDocument:
             checks[name] = partial(function, custom_formats=FAST_FORMATS)
         return checks
 
-    def is_valid(self, instance: Any, definition: str | None = None) -> bool:
-        try:
-            self.fast(definition)(instance)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+    def native(self, definition: str | None = None) -> Verdict:
+        """The Rust engine's verdict: jsonschema-rs compiled per definition (a few ms each,
+        so on first use rather than all ~230 Caliper definitions up front)."""
+        verdict = self._native.get(definition)
+        if verdict is None:
+            with self._lock:
+                verdict = self._native.get(definition)
+                if verdict is None:
+                    verdict = compile_native(self._schema_for(definition)).is_valid
+                    self._native[definition] = verdict
+        return verdict
+
+    def verdict(self, definition: str | None, engine: Engine) -> Verdict:
+        """True or False from one engine: the hot path's single call per item."""
+        if engine == "rust":
+            return self.native(definition)
+        check = self.fast(definition)
+
+        def fast_verdict(instance: Any) -> bool:
+            try:
+                check(instance)
+            except fastjsonschema.JsonSchemaException:
+                return False
+            return True
+
+        return fast_verdict
+
+    def is_valid(
+        self, instance: Any, definition: str | None = None, engine: Engine = "python"
+    ) -> bool:
+        return self.verdict(definition, engine)(instance)
+
+    def engine_reason(self, instance: Any, definition: str | None, engine: Engine) -> str:
+        """The engine's own words for an invalid instance: used only if the explainer
+        finds nothing, which the differential tests say never happens."""
+        if engine == "python":
+            try:
+                self.fast(definition)(instance)
+            except fastjsonschema.JsonSchemaException as error:
+                return str(error)
+            return "valid"
+        validator = compile_native(self._schema_for(definition))
+        return next((error.message for error in validator.iter_errors(instance)), "valid")
 
     def explain(self, instance: Any, definition: str | None = None) -> Iterator[ValidationError]:
         explainer = self._explainers.get(definition)
         if explainer is None:
-            explainer = Draft202012Validator(
-                self._schema_for(definition), format_checker=self._checker
-            )
+            explainer = Explainer(self._schema_for(definition), format_checker=self._checker)
             self._explainers[definition] = explainer
         return explainer.iter_errors(instance)
 

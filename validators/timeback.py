@@ -16,6 +16,7 @@ SNAKE_TO_CAMEL: Final[dict[str, str]] = {
     "end_date": "endDate",
     "sub_type": "subType",
 }
+_SNAKE_KEYS: Final = frozenset(SNAKE_TO_CAMEL)
 
 
 def timeback_issues(event: dict[str, Any], index: int, base: str) -> list[ValidationIssue]:
@@ -50,16 +51,19 @@ def timeback_issues(event: dict[str, Any], index: int, base: str) -> list[Valida
 def _activity_metric_issues(items: list[Any], index: int, path: str) -> list[ValidationIssue]:
     issues: list[ValidationIssue] = []
     seen: dict[str, int] = {}
-    values: dict[str, Any] = {}
     for position, item in enumerate(items):
-        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+        if not isinstance(item, dict):
             continue
-        kind, value = item["type"], item.get("value")
+        kind = item.get("type")
+        if not isinstance(kind, str):
+            continue
         if kind in seen:
             issues.append(_duplicate(index, join_path(path, position, "type"), kind, seen[kind]))
             continue
         seen[kind] = position
-        values[kind] = value
+        value = item.get("value")
+        if value.__class__ is int and (value >= 0 or kind not in COUNT_METRICS):
+            continue  # the common case, decided without a call (bool is not `int` here)
         problem = _metric_value_problem(kind, value)
         if problem:
             issues.append(
@@ -67,7 +71,10 @@ def _activity_metric_issues(items: list[Any], index: int, path: str) -> list[Val
                     index, join_path(path, position, "value"), "invalid_metric_value", problem
                 )
             )
-    correct, total = values.get("correctQuestions"), values.get("totalQuestions")
+    if "correctQuestions" not in seen or "totalQuestions" not in seen:
+        return issues
+    correct = items[seen["correctQuestions"]].get("value")
+    total = items[seen["totalQuestions"]].get("value")
     if isinstance(correct, int | float) and isinstance(total, int | float) and correct > total:
         issues.append(
             ValidationIssue(
@@ -98,16 +105,8 @@ def _time_metric_issues(items: list[Any], index: int, path: str) -> list[Validat
     for position, item in enumerate(items):
         if not isinstance(item, dict):
             continue
-        for snake, camel in SNAKE_TO_CAMEL.items():
-            if snake in item and camel in item and item[snake] != item[camel]:
-                issues.append(
-                    ValidationIssue(
-                        index,
-                        join_path(path, position, snake),
-                        "conflicting_fields",
-                        f"{snake} and {camel} are the same field and disagree; send one",
-                    )
-                )
+        if not _SNAKE_KEYS.isdisjoint(item):
+            issues.extend(_conflicts(item, index, join_path(path, position)))
         kind = item.get("type")
         if not isinstance(kind, str):
             continue
@@ -119,6 +118,19 @@ def _time_metric_issues(items: list[Any], index: int, path: str) -> list[Validat
         else:
             seen[key] = position
     return issues
+
+
+def _conflicts(item: dict[str, Any], index: int, path: str) -> list[ValidationIssue]:
+    return [
+        ValidationIssue(
+            index,
+            join_path(path, snake),
+            "conflicting_fields",
+            f"{snake} and {camel} are the same field and disagree; send one",
+        )
+        for snake, camel in SNAKE_TO_CAMEL.items()
+        if snake in item and camel in item and item[snake] != item[camel]
+    ]
 
 
 def _duplicate(index: int, path: str, label: str, first: int) -> ValidationIssue:
@@ -135,6 +147,8 @@ def normalize(event: dict[str, Any]) -> None:
     if event.get("type") != "TimeSpentEvent":
         return
     for item in event["generated"]["items"]:
+        if _SNAKE_KEYS.isdisjoint(item):
+            continue  # camelCase already: one C-level check instead of three lookups
         for snake, camel in SNAKE_TO_CAMEL.items():
             if snake in item:
                 item[camel] = item.pop(snake)

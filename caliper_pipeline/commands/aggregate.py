@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 from contextlib import AsyncExitStack
+from typing import Final
 
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -15,6 +16,9 @@ from consumers.aggregator.service import aggregator_service
 from consumers.aggregator.settings import ENV_PREFIX, AggregatorSettings
 
 logger = logging.getLogger(__name__)
+
+# Printed once the service runs (`up` waits for it before starting the next part).
+READY_LINE: Final = "aggregator: ready"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,6 +65,6 @@ def run_aggregate(args: argparse.Namespace) -> int:
 
     async def build(_: AsyncExitStack) -> Plan:
         service = aggregator_service(settings, kafka=kafka.client_options(), registry=registry)
-        return Plan([service])
+        return Plan([service], on_ready=lambda: print(READY_LINE, flush=True))
 
     return run(build, shutdown_timeout_s=settings.shutdown_timeout_s)

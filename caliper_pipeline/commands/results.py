@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from contextlib import AsyncExitStack
+from typing import Final
 
 from prometheus_client import CollectorRegistry, start_http_server
 from pydantic import ValidationError
@@ -19,6 +20,9 @@ from consumers.oneroster.service import NOT_CONFIGURED, writer_service
 from consumers.oneroster.settings import ENV_PREFIX, WriterSettings
 
 logger = logging.getLogger(__name__)
+
+# Printed once the service runs (`up` waits for it before starting the next part).
+READY_LINE: Final = "results writer: ready"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +53,7 @@ def run_results(args: argparse.Namespace) -> int:
 
     async def build(_: AsyncExitStack) -> Plan:
         service = writer_service(settings, kafka=kafka.client_options(), metrics=metrics)
-        return Plan([service])
+        return Plan([service], on_ready=lambda: print(READY_LINE, flush=True))
 
     return run(build, shutdown_timeout_s=settings.shutdown_timeout_s)
 

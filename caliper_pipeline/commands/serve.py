@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 from contextlib import AsyncExitStack
+from typing import Final
+
+from fastapi import FastAPI
 
 from caliper_pipeline.kafka import KafkaSettings
 from caliper_pipeline.logs import configure_logging, log_settings
@@ -15,6 +18,8 @@ from ingest.http.server import FrontDoorServer, bind
 from ingest.settings import ENV_PREFIX, Settings
 
 logger = logging.getLogger(__name__)
+
+READY_PREFIX: Final = "front door: "
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,8 +46,15 @@ def run_serve(args: argparse.Namespace) -> int:
         logger.error("%s", exc)
         return EXIT_USAGE
 
+    return run_front_door(app, settings, fallback=False)
+
+
+def run_front_door(app: FastAPI, settings: Settings, *, fallback: bool) -> int:
+    """Serve `app` until a signal; print READY_PREFIX + its URL once it serves (`up`
+    waits for that line). `fallback`: a busy port means a free one, not an error."""
+
     async def build(_: AsyncExitStack) -> Plan:
-        door = FrontDoorServer(app, settings, bind(settings.host, settings.port, fallback=False))
-        return Plan([door], on_ready=lambda: print(f"front door: {door.url}", flush=True))
+        door = FrontDoorServer(app, settings, bind(settings.host, settings.port, fallback=fallback))
+        return Plan([door], on_ready=lambda: print(f"{READY_PREFIX}{door.url}", flush=True))
 
     return run(build, shutdown_timeout_s=settings.shutdown_timeout_s)

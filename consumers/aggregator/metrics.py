@@ -9,6 +9,8 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from consumers.lag import PartitionLag
+
 # Event types come from validated events, yet a label set must never grow without bound.
 _MAX_EVENT_TYPES: Final = 64
 _LATENCY_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -78,11 +80,13 @@ class AggregatorMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
-        self.lag = Gauge(
-            "caliper_aggregator_consumer_lag_records",
-            "Records in the events topic not yet aggregated, per partition.",
-            ["partition"],
-            registry=registry,
+        self.lag = PartitionLag(
+            Gauge(
+                "caliper_aggregator_consumer_lag_records",
+                "Records in the events topic not yet aggregated, per partition this process holds.",
+                ["partition"],
+                registry=registry,
+            )
         )
         self.last_event_time = Gauge(
             "caliper_aggregator_last_event_time_seconds",

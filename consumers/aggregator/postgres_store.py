@@ -162,6 +162,12 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(f"postgresql: {exc}") from exc
 
+    async def ping(self) -> None:
+        try:
+            await self._connection().execute("SELECT 1")
+        except psycopg.Error as exc:
+            raise StoreError(f"postgresql: {exc}") from exc
+
     async def load_offsets(self, topic: str) -> dict[int, tuple[int, str]]:
         cursor = await self._connection().execute(
             f"SELECT partition, next_offset, source FROM {self.schema}.consumed_offsets"

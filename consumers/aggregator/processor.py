@@ -164,7 +164,7 @@ class BatchProcessor:
         for tp in batch:
             highwater = consumer.highwater(tp)
             if highwater is not None and tp.partition in offsets:
-                metrics.lag.labels(str(tp.partition)).set(highwater - offsets[tp.partition])
+                metrics.lag.set(tp.partition, highwater - offsets[tp.partition])
         metrics.batch_records.observe(sum(len(r) for r in batch.values()))
         metrics.batch_duration.observe(time.perf_counter() - started)
 

@@ -70,6 +70,17 @@ class AggregatorSettings(BaseSettings):
     metrics_port: int = Field(
         default=0, ge=0, le=65535, description="Prometheus /metrics port; 0 = not served."
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="/healthz and /readyz, answered by the event loop; 0 = a free port.",
+    )
+    stall_timeout_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="/healthz fails after this long without a finished poll or batch.",
+    )
     log_level: str = Field(default="INFO", description="Level of the `consumers` loggers.")
     log_format: Literal["plain", "json"] = Field(
         default="plain", description="Log lines as plain text or as one JSON object each."

@@ -170,6 +170,10 @@ class SqliteStore:
             raise
         await self.call(lambda conn: conn.execute("COMMIT"))
 
+    async def ping(self) -> None:
+        # On the store's one thread: a batch stuck there makes the ping wait too.
+        await self.call(lambda conn: conn.execute("SELECT 1").fetchall())
+
     async def load_offsets(self, topic: str) -> dict[int, tuple[int, str]]:
         rows = await self.call(
             lambda conn: conn.execute(

@@ -41,6 +41,9 @@ class Store(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]: ...
 
+    async def ping(self) -> None:
+        """A trivial query (readiness): raises StoreError when the store does not answer."""
+
     async def load_offsets(self, topic: str) -> dict[int, tuple[int, str]]:
         """Stored (next offset, source) per partition of `topic`."""
 

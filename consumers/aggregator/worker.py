@@ -23,6 +23,7 @@ from consumers.aggregator.processor import OUTPUT_BATCH_BYTES, Batch, BatchProce
 from consumers.aggregator.settings import AggregatorSettings
 from consumers.aggregator.store import Store, StoreError
 from consumers.aggregator.topics import prepare
+from consumers.health.progress import Progress
 from consumers.kafka import KafkaOptions
 
 logger = logging.getLogger(__name__)
@@ -33,13 +34,20 @@ class _ResumeFromStore(ConsumerRebalanceListener):  # type: ignore[misc]
         self._aggregator = aggregator
 
     async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        aggregator = self._aggregator
         # Let the batch in flight commit (or roll back) before another member takes over.
-        async with self._aggregator.batch_lock:
+        async with aggregator.batch_lock:
             logger.info("partitions revoked: %s", sorted(tp.partition for tp in revoked))
+            # Another member reports these now: a stale series would inflate the lag.
+            aggregator.metrics.lag.forget(revoked)
+            aggregator.progress.revoked(tp.partition for tp in revoked)
 
     async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        aggregator = self._aggregator
         logger.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
-        await self._aggregator.resume(assigned)
+        aggregator.metrics.lag.keep_only(assigned)
+        aggregator.progress.assigned(tp.partition for tp in assigned)
+        await aggregator.resume(assigned)
 
 
 class Aggregator:
@@ -60,11 +68,13 @@ class Aggregator:
         self.store = store
         self.metrics = metrics
         self.batch_lock = asyncio.Lock()
+        self.progress = Progress(settings.stall_timeout_s)
         self.source = ""
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._processor: BatchProcessor | None = None
         self._needs_resume = False
+        self._running = False
 
     async def start(self) -> None:
         if self._consumer is not None:
@@ -112,12 +122,14 @@ class Aggregator:
         except BaseException:
             await self.stop()
             raise
+        self._running = True
         logger.info("aggregating %s as group %s", settings.events_topic, settings.group_id)
 
     async def stop(self) -> None:
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
         self._processor = None
+        self._running = False
         try:
             if consumer is not None:
                 await consumer.stop()  # leaves the group: its partitions move at once
@@ -140,6 +152,22 @@ class Aggregator:
     ) -> None:
         await self.stop()
 
+    def assignment(self) -> frozenset[int]:
+        """The partitions of the events topic the consumer holds now (aiokafka's view)."""
+        consumer = self._consumer
+        return frozenset(tp.partition for tp in consumer.assignment()) if consumer else frozenset()
+
+    async def not_ready(self) -> str | None:
+        """Readiness: started (joined the group) and the store answers."""
+        if not self._running:
+            return "consumer not started"
+        try:
+            await self.store.ping()
+        except StoreError as exc:
+            logger.warning("readiness: store unreachable: %s", exc)
+            return "store unreachable"
+        return None
+
     def _started(self) -> tuple[AIOKafkaConsumer, BatchProcessor]:
         if self._consumer is None or self._processor is None:
             raise RuntimeError("aggregator is not started")
@@ -158,6 +186,7 @@ class Aggregator:
         stored = await self.store.load_offsets(self.settings.events_topic)
         starts = await consumer.beginning_offsets(list(partitions))
         reset: dict[int, int] = {}
+        previous: set[str | None] = set()
         for tp in partitions:
             offset, source = stored.get(tp.partition, (None, None))
             if offset is not None and source == self.source:
@@ -168,15 +197,17 @@ class Aggregator:
                 # the stored offsets mean nothing here. Read this log from its start; ids
                 # already counted are recognized as duplicates, so nothing counts twice.
                 # (Not "offset past the end": the embedded broker under-reports the end.)
-                logger.warning(
-                    "partition %d: stored offset %d belongs to broker %r, not %r: "
-                    "reading from the start",
-                    tp.partition, offset, source, self.source,
-                )  # fmt: skip
+                previous.add(source)
                 self.metrics.offset_resets.inc()
                 reset[tp.partition] = starts[tp]
             consumer.seek(tp, starts[tp])
         if reset:
+            # Expected on every restart of `up` (its broker starts empty): once, at INFO.
+            logger.info(
+                "new broker log %r (the stored offsets are from %s): reading %d partition(s) "
+                "from the start; the totals carry on and repeats are dropped by event id",
+                self.source, ", ".join(sorted(map(repr, previous))), len(reset),
+            )  # fmt: skip
             # Persist at once: a crash before the first batch must not find the old offsets.
             async with self.store.transaction() as tx:
                 await tx.save_offsets(self.settings.events_topic, reset, self.source)
@@ -196,10 +227,12 @@ class Aggregator:
             batch = await self._poll(consumer)
             if not batch:
                 # Nothing to do is news too: the lag gauge must not keep a stale value.
-                await self._refresh_lag(consumer)
+                await self.metrics.lag.refresh(consumer)
+                self.progress.moved()
                 continue
             try:
                 await self.process(batch)
+                self.progress.moved()
             except (StoreError, KafkaError) as exc:
                 if isinstance(exc, StoreError) and not exc.retriable:
                     raise
@@ -230,14 +263,3 @@ class Aggregator:
                 timeout_ms=remaining_ms, max_records=settings.batch_size - count
             )
         return batch
-
-    async def _refresh_lag(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            try:
-                position = await consumer.position(tp)
-            except KafkaError:  # revoked meanwhile: the next assignment refreshes it
-                continue
-            self.metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))

@@ -1,7 +1,9 @@
 """Gauges read off Kafka rather than counted: consumer lag and the DLQ's size.
 
 Refreshed after every poll, empty ones included, so a writer that stops making
-progress shows a growing lag instead of its last value.
+progress shows a growing lag instead of its last value. The lag has a series per
+partition assigned to this process (consumers.lag); the DLQ size is the whole topic's,
+the same on every replica: dashboards and alerts take its `max`, never its `sum`.
 """
 
 from __future__ import annotations
@@ -33,12 +35,7 @@ class KafkaGauges:
         self._dlq_checked = float("-inf")
 
     async def refresh(self, consumer: AIOKafkaConsumer) -> None:
-        for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = await consumer.position(tp)
-            self._metrics.lag.labels(str(tp.partition)).set(max(0, highwater - position))
+        await self._metrics.lag.refresh(consumer)
         if time.monotonic() - self._dlq_checked >= self._dlq_refresh_s:
             self._dlq_checked = time.monotonic()
             await self._refresh_dlq(consumer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from consumers.kafka import KafkaOptions
@@ -81,6 +81,14 @@ class DeadLetterProducer:
 
 
 def make_consumer(
-    settings: WriterSettings, kafka: KafkaOptions, group_id: str, *topics: str
+    settings: WriterSettings,
+    kafka: KafkaOptions,
+    group_id: str,
+    *topics: str,
+    listener: ConsumerRebalanceListener | None = None,
 ) -> AIOKafkaConsumer:
-    return AIOKafkaConsumer(*topics, **consumer_options(settings, kafka, group_id))
+    if listener is None:
+        return AIOKafkaConsumer(*topics, **consumer_options(settings, kafka, group_id))
+    consumer = AIOKafkaConsumer(**consumer_options(settings, kafka, group_id))
+    consumer.subscribe(list(topics), listener=listener)
+    return consumer

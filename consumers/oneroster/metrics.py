@@ -6,6 +6,8 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from consumers.lag import PartitionLag
+
 _LATENCY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -56,14 +58,18 @@ class WriterMetrics:
             ["outcome"],
             registry=registry,
         )
-        self.lag = Gauge(
-            "caliper_oneroster_consumer_lag_records",
-            "Records on caliper.events not yet processed, per assigned partition.",
-            ["partition"],
-            registry=registry,
+        self.lag = PartitionLag(
+            Gauge(
+                "caliper_oneroster_consumer_lag_records",
+                "Records on caliper.events not yet processed, per partition this process holds.",
+                ["partition"],
+                registry=registry,
+            )
         )
         self.dlq_records = Gauge(
             "caliper_oneroster_dlq_records",
-            "Records in the DLQ topic (high minus low watermark), read every dlq_size_refresh_s.",
+            # Every replica reads the same topic: aggregate with max (sum counts it n times).
+            "Records in the whole DLQ topic (high minus low watermark), read every "
+            "dlq_size_refresh_s; each replica reports the whole topic: use max, not sum.",
             registry=registry,
         )

@@ -34,12 +34,27 @@ class Processor:
     before its offsets are committed, so nothing is lost.
     """
 
-    def __init__(self, write: Writer, sink: DeadLetterSink, metrics: WriterMetrics) -> None:
+    def __init__(
+        self,
+        write: Writer,
+        sink: DeadLetterSink,
+        metrics: WriterMetrics,
+        *,
+        on_record: Callable[[], None] | None = None,
+    ) -> None:
         self._write = write
         self._sink = sink
         self._metrics = metrics
+        # Progress for the liveness probe: a slow batch still finishes records.
+        self._on_record = on_record
 
     async def handle(self, source: Source) -> Outcome:
+        outcome = await self._handle(source)
+        if self._on_record is not None:
+            self._on_record()
+        return outcome
+
+    async def _handle(self, source: Source) -> Outcome:
         try:
             planned = mapping.plan(mapping.decode(source.value))
         except MalformedRecordError as exc:

@@ -1,4 +1,5 @@
-"""The results writer as a service the shell runs: the real writer, or an idle one."""
+"""The results writer as a service the shell runs: the real writer, or an idle one;
+with its health server when `health_port` is set."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import asyncio
 import logging
 from typing import Final
 
+from consumers.health.progress import Progress
+from consumers.health.service import WithHealth
 from consumers.kafka import KafkaOptions
 from consumers.oneroster.metrics import WriterMetrics
 from consumers.oneroster.settings import WriterSettings
@@ -25,8 +28,15 @@ class IdleWriter:
 
     name = "results writer"
 
+    def __init__(self) -> None:
+        # Never assigned partitions: alive while the loop answers, never ready.
+        self.progress = Progress(stall_timeout_s=1.0)
+
     async def start(self) -> None:
         logger.warning(NOT_CONFIGURED)
+
+    async def not_ready(self) -> str | None:
+        return "OneRoster not configured (CALIPER_ONEROSTER_BASE_URL unset)"
 
     async def run(self, stop: asyncio.Event) -> None:
         await stop.wait()
@@ -37,7 +47,12 @@ class IdleWriter:
 
 def writer_service(
     settings: WriterSettings, *, kafka: KafkaOptions, metrics: WriterMetrics
-) -> ResultsWriter | IdleWriter:
-    if not settings.configured:
-        return IdleWriter()
-    return ResultsWriter(settings=settings, kafka=kafka, metrics=metrics)
+) -> ResultsWriter | IdleWriter | WithHealth:
+    writer: ResultsWriter | IdleWriter = (
+        ResultsWriter(settings=settings, kafka=kafka, metrics=metrics)
+        if settings.configured
+        else IdleWriter()
+    )
+    if settings.health_port is None:
+        return writer
+    return WithHealth(writer, port=settings.health_port)

@@ -66,6 +66,19 @@ class WriterSettings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, ge=0, le=65535, description="Serve /metrics on this port (off if unset)."
     )
+    health_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="/healthz and /readyz on this port, answered by the event loop (off if "
+        "unset; 0 = a free port).",
+    )
+    stall_timeout_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="/healthz fails after this long without a finished poll or record; "
+        "longer than the slowest write of one record (retries and Retry-After included).",
+    )
     log_level: str = Field(default="INFO", description="Level of the `consumers` loggers.")
     log_format: Literal["plain", "json"] = Field(
         default="plain", description="Log lines as plain text or as one JSON object each."

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Collection
 from types import TracebackType
 from typing import Self
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError
 
+from consumers.health.progress import Progress
 from consumers.kafka import KafkaOptions
 from consumers.oneroster.auth import TokenProvider
 from consumers.oneroster.client import OneRosterClient
@@ -59,6 +61,24 @@ class OneRosterSession:
         await self.http.aclose()
 
 
+class _FollowAssignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Nothing to commit here (work happens between polls): keep the lag series and
+    the liveness check on the partitions this process holds."""
+
+    def __init__(self, metrics: WriterMetrics, progress: Progress) -> None:
+        self._metrics = metrics
+        self._progress = progress
+
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        self._metrics.lag.forget(revoked)
+        self._progress.revoked(tp.partition for tp in revoked)
+
+    async def on_partitions_assigned(self, assigned: Collection[TopicPartition]) -> None:
+        logger.info("partitions assigned: %s", sorted(tp.partition for tp in assigned))
+        self._metrics.lag.keep_only(assigned)
+        self._progress.assigned(tp.partition for tp in assigned)
+
+
 class ResultsWriter:
     """`start()`, `run(stop)`, `stop()`; or `async with` around `run`."""
 
@@ -73,6 +93,7 @@ class ResultsWriter:
         self._session: OneRosterSession | None = None
         self._dlq = DeadLetterProducer(settings, kafka)
         self._consumer: AIOKafkaConsumer | None = None
+        self.progress = Progress(settings.stall_timeout_s)
 
     async def start(self) -> None:
         if self._consumer is not None:
@@ -81,7 +102,11 @@ class ResultsWriter:
         try:
             await self._dlq.start()
             consumer = make_consumer(
-                self._settings, self._kafka, self._settings.group_id, self._settings.events_topic
+                self._settings,
+                self._kafka,
+                self._settings.group_id,
+                self._settings.events_topic,
+                listener=_FollowAssignment(self._metrics, self.progress),
             )
             await consumer.start()
         except BaseException:
@@ -93,6 +118,16 @@ class ResultsWriter:
             self._settings.events_topic,
             self._settings.group_id,
         )
+
+    def assignment(self) -> frozenset[int]:
+        """The partitions of the events topic the consumer holds now (aiokafka's view)."""
+        consumer = self._consumer
+        return frozenset(tp.partition for tp in consumer.assignment()) if consumer else frozenset()
+
+    async def not_ready(self) -> str | None:
+        """Readiness: OneRoster is configured (or this would be an IdleWriter) and the
+        consumer has started."""
+        return None if self._consumer is not None else "consumer not started"
 
     async def stop(self) -> None:
         consumer, self._consumer = self._consumer, None
@@ -122,7 +157,9 @@ class ResultsWriter:
         consumer, session = self._consumer, self._session
         if consumer is None or session is None:
             raise RuntimeError("start() the writer first")
-        processor = Processor(session.client.write, self._dlq.send, self._metrics)
+        processor = Processor(
+            session.client.write, self._dlq.send, self._metrics, on_record=self.progress.moved
+        )
         gauges = KafkaGauges(
             self._metrics,
             self._settings.dlq_topic,
@@ -134,6 +171,7 @@ class ResultsWriter:
             records = [record for part in batch.values() for record in part]
             if not records:
                 await gauges.refresh(consumer)
+                self.progress.moved()
                 continue
             sources = [
                 Source(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
@@ -147,6 +185,7 @@ class ResultsWriter:
             offsets = {tp: part[-1].offset + 1 for tp, part in batch.items() if part}
             await self._commit(consumer, offsets)
             await gauges.refresh(consumer)
+            self.progress.moved()
 
     async def _finish(self, work: asyncio.Task[object], stop: asyncio.Event) -> bool:
         stopping = asyncio.create_task(stop.wait())

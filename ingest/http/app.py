@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Final
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -16,7 +18,8 @@ from starlette.types import ASGIApp
 from ingest.auth.factory import authenticator_for, token_url_for
 from ingest.auth.ratelimit import RateLimiter
 from ingest.auth.tokens import Authenticator
-from ingest.errors import body, json_response
+from ingest.errors import PublishError, body, json_response
+from ingest.http.docs_page import add_docs_pages
 from ingest.http.error_handlers import install_error_handlers
 from ingest.http.openapi import (
     INGEST_RESPONSES,
@@ -32,6 +35,7 @@ from ingest.kafka.publisher import KafkaOptions, KafkaPublisher, Publisher
 from ingest.metrics import Metrics
 from ingest.settings import Settings
 from validators import EnvelopeValidator
+from validators.times import TimeBounds
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +86,10 @@ def create_app(
     metrics.pending.set_function(lambda: the_publisher.pending_records)
     metrics.pending_limit.set(settings.max_pending_records)
     the_validator = validator or EnvelopeValidator(
-        max_events=settings.max_events, max_errors=settings.max_errors
+        max_events=settings.max_events,
+        max_errors=settings.max_errors,
+        engine=settings.validation_engine,
+        time_bounds=TimeBounds(settings.earliest_event_time, settings.max_future_skew_s),
     )
 
     @asynccontextmanager
@@ -96,11 +103,17 @@ def create_app(
         # once per process): compiled on first use instead, one request would stall the
         # event loop for everyone.
         the_validator.warm_up()
-        await the_publisher.start()
-        logger.info("publisher started")
+        connecting = None
+        if not await start_publisher(the_publisher, quiet=False):
+            # Serve anyway (/readyz answers 503, posts 503 + Retry-After) rather than
+            # exit and crash-loop while the broker is down; connect in the background.
+            connecting = asyncio.create_task(connect_until_started(the_publisher))
         try:
             yield
         finally:
+            if connecting is not None:
+                connecting.cancel()
+                await asyncio.gather(connecting, return_exceptions=True)
             # Uvicorn runs this after in-flight requests finished: flush, then close.
             await the_publisher.stop()
             logger.info("publisher stopped")
@@ -114,6 +127,9 @@ def create_app(
         # Prometheus (/metrics) is our telemetry; FastAPI's OpenTelemetry hooks would
         # cost a provider lookup on every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # Served from the package by add_docs_pages, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.handlers = handlers = IngestHandlers(
         settings=settings,
@@ -151,6 +167,7 @@ def create_app(
         openapi_extra=request_body_spec(),
     )
     _add_probes(app, the_publisher, metrics, the_authenticator)
+    add_docs_pages(app, FRONT_DOOR_LINKS)
     install_error_handlers(app)
     openapi_token_url = token_url or token_url_for(settings)
 
@@ -170,6 +187,44 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+# Backoff between connection attempts while the broker is unreachable at start.
+CONNECT_RETRY_MIN_S: Final = 0.5
+CONNECT_RETRY_MAX_S: Final = 10.0
+
+
+async def start_publisher(publisher: Publisher, *, quiet: bool) -> bool:
+    try:
+        await publisher.start()
+    except (KafkaError, OSError, PublishError, TimeoutError) as exc:
+        log = logger.debug if quiet else logger.warning
+        log(
+            "broker not reachable (%s: %s): serving, /readyz answers 503 until it is",
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    logger.info("publisher started")
+    return True
+
+
+async def connect_until_started(publisher: Publisher) -> None:
+    delay = CONNECT_RETRY_MIN_S
+    while not await start_publisher(publisher, quiet=True):
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, CONNECT_RETRY_MAX_S)
+
+
+FRONT_DOOR_LINKS: Final = {
+    "events": EVENT_PATH,
+    "validate": VALIDATE_PATH,
+    "docs": "/docs",
+    "openapi": "/openapi.json",
+    "health": "/healthz",
+    "ready": "/readyz",
+    "metrics": "/metrics",
+}
 
 
 def _add_probes(

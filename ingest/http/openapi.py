@@ -69,8 +69,11 @@ PUBLISH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     **INGEST_RESPONSES,
     503: {
         **_answer(
-            "The broker did not acknowledge every event in time (or, with auth, the token "
-            "issuer's keys are unavailable); retry after Retry-After."
+            "The broker did not acknowledge every event in time, too many events wait for it "
+            "(`overloaded`), or, with auth, the token issuer's keys are unavailable; retry "
+            "after Retry-After. Some events of the envelope may already be stored: retry "
+            "with the same event ids (consumers drop repeats by id; new ids would count "
+            "the same learning twice)."
         ),
         "headers": _RETRY_AFTER,
     },

@@ -21,9 +21,9 @@ from starlette.types import Receive, Scope
 
 from ingest.auth.ratelimit import RateLimitedError, RateLimiter
 from ingest.auth.tokens import Authenticator, AuthError
-from ingest.errors import JSON, IngestError, MalformedJsonError, body
+from ingest.errors import JSON, IngestError, MalformedJsonError, PublishError, body
 from ingest.http.body import BodyHeaders, read_body
-from ingest.http.limits import check_document
+from ingest.http.limits import DocumentLimits
 from ingest.kafka.publisher import Publisher
 from ingest.kafka.records import context_of, event_records, rejected_record
 from ingest.metrics import ANONYMOUS, UNAUTHENTICATED, Metrics
@@ -84,6 +84,9 @@ class IngestHandlers:
     ) -> None:
         self._settings = settings
         self._validator = validator
+        self._limits = DocumentLimits(
+            max_depth=settings.max_depth, max_string_chars=settings.max_string_chars
+        )
         self._publisher = publisher
         self._metrics = metrics
         self._authenticator = authenticator
@@ -141,11 +144,7 @@ class IngestHandlers:
                 envelope = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise MalformedJsonError(f"Body is not valid JSON: {exc}") from exc
-            check_document(
-                envelope,
-                max_depth=settings.max_depth,
-                max_string_chars=settings.max_string_chars,
-            )
+            self._limits.check(envelope)
             if self._limiter.enabled:
                 data = envelope.get("data") if isinstance(envelope, dict) else None
                 self._limiter.charge_events(limit_key, len(data) if isinstance(data, list) else 1)
@@ -158,8 +157,13 @@ class IngestHandlers:
             if not publish:
                 return Answer(200, body("success", f"Envelope is valid: {_plural(count, 'event')}"))
             records = event_records(result.events, context_of(envelope, received, client))
-            with self._metrics.publish_latency.time():
-                await self._publisher.publish_events(records)
+            try:
+                with self._metrics.publish_latency.time():
+                    await self._publisher.publish_events(records)
+            except PublishError as exc:
+                if exc.maybe_stored:
+                    self._metrics.partial_publish.inc()
+                raise
             self._metrics.count_events(client, count)
             return Answer(200, body("success", f"{_plural(count, 'event')} accepted"))
         except IngestError as exc:

@@ -1,4 +1,5 @@
-"""Run the front door under uvicorn (uvloop + httptools) with a graceful shutdown."""
+"""Run the front door under uvicorn (uvloop + httptools, with the request-reading limits
+of ingest.http.edge) with a graceful shutdown."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Final
 import uvicorn
 from fastapi import FastAPI
 
+from ingest.http.edge import EdgeLimits, guarded_protocol
 from ingest.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -53,13 +55,21 @@ def make_server(app: FastAPI, settings: Settings) -> Server:
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=guarded_protocol(
+            EdgeLimits(
+                max_header_bytes=settings.max_header_bytes,
+                header_timeout_s=settings.header_timeout_s,
+                body_timeout_s=settings.body_timeout_s,
+                max_connections=settings.max_connections,
+                max_requests_per_connection=settings.max_requests_per_connection,
+            )
+        ),
         lifespan="on",
         log_config=None,  # keep the command's logging configuration
         access_log=settings.access_log,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout_s),
         # Clients keep connections open between envelopes; bound idle ones anyway.
-        timeout_keep_alive=30,
+        timeout_keep_alive=settings.keep_alive_timeout_s,
         backlog=4096,
     )
     return Server(config)

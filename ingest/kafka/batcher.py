@@ -5,6 +5,12 @@ which at 100 events per envelope is more than the rest of publishing. Here the
 records of every request that arrived since the last flush are appended to one
 `BatchBuilder` per partition (a C-accelerated append) and submitted with
 `send_batch()`; each request waits only for the batches that hold its records.
+
+aiokafka keeps one produce request in flight per broker connection, so a single
+producer is round-trip bound when envelopes are small. The committer takes several
+producers and sends each partition through always the same one (`partition % n`):
+several requests are in flight per broker, and a partition's batches still leave in
+order, one at a time, so one student's events keep their order.
 """
 
 from __future__ import annotations
@@ -50,8 +56,10 @@ class GroupCommitter:
     their records arrived: one student's events keep their order.
     """
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        self._producer = producer
+    def __init__(self, producers: Sequence[AIOKafkaProducer], topic: str) -> None:
+        if not producers:
+            raise ValueError("at least one producer is needed")
+        self._producers = tuple(producers)
         self._topic = topic
         self._partitioner = CachedMurmur2Partitioner()
         self._queue: list[tuple[Sequence[Record], _Ticket]] = []
@@ -75,7 +83,7 @@ class GroupCommitter:
                     ticket.batch_done(exc)
 
     async def _flush(self, queued: list[tuple[Sequence[Record], _Ticket]]) -> None:
-        partitions = sorted(await self._producer.partitions_for(self._topic))
+        partitions = sorted(await self._producers[0].partitions_for(self._topic))
         by_partition: dict[int, list[tuple[Record, _Ticket]]] = defaultdict(list)
         for records, ticket in queued:
             for record in records:
@@ -84,7 +92,7 @@ class GroupCommitter:
         batches = [
             (partition, batch, tickets)
             for partition, entries in by_partition.items()
-            for batch, tickets in self._fill_batches(entries)
+            for batch, tickets in _fill_batches(self.producer_for(partition), entries)
         ]
         # Count every batch before submitting any: an ack arriving while later batches
         # are still being submitted must not complete a request early.
@@ -95,26 +103,30 @@ class GroupCommitter:
             if ticket.remaining == 0:  # a request with no records
                 ticket.future.set_result(None)
         for partition, batch, tickets in batches:
-            future: asyncio.Future[Any] = await self._producer.send_batch(
+            future: asyncio.Future[Any] = await self.producer_for(partition).send_batch(
                 batch, self._topic, partition=partition
             )
             future.add_done_callback(_resolver(tickets))
 
-    def _fill_batches(
-        self, entries: list[tuple[Record, _Ticket]]
-    ) -> list[tuple[Any, set[_Ticket]]]:
-        """Cut one partition's records into batches of at most the producer's batch size
-        (a batch always takes its first record, however large)."""
-        batches: list[tuple[Any, set[_Ticket]]] = []
-        batch, tickets = self._producer.create_batch(), set[_Ticket]()
-        for record, ticket in entries:
-            if not _append(batch, record):
-                batches.append((batch, tickets))
-                batch, tickets = self._producer.create_batch(), set[_Ticket]()
-                _append(batch, record)
-            tickets.add(ticket)
-        batches.append((batch, tickets))
-        return batches
+    def producer_for(self, partition: int) -> AIOKafkaProducer:
+        return self._producers[partition % len(self._producers)]
+
+
+def _fill_batches(
+    producer: AIOKafkaProducer, entries: list[tuple[Record, _Ticket]]
+) -> list[tuple[Any, set[_Ticket]]]:
+    """Cut one partition's records into batches of at most the producer's batch size
+    (a batch always takes its first record, however large)."""
+    batches: list[tuple[Any, set[_Ticket]]] = []
+    batch, tickets = producer.create_batch(), set[_Ticket]()
+    for record, ticket in entries:
+        if not _append(batch, record):
+            batches.append((batch, tickets))
+            batch, tickets = producer.create_batch(), set[_Ticket]()
+            _append(batch, record)
+        tickets.add(ticket)
+    batches.append((batch, tickets))
+    return batches
 
 
 def _append(batch: Any, record: Record) -> bool:

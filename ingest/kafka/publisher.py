@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError
 
-from ingest.errors import OverloadedError, PublishError
+from ingest.errors import RETRY_SAME_IDS, OverloadedError, PublishError
 from ingest.kafka.batcher import GroupCommitter
 from ingest.kafka.partitioner import CachedMurmur2Partitioner
 from ingest.kafka.records import Record
@@ -70,6 +70,12 @@ async def ensure_topics(admin: AIOKafkaAdminClient, settings: Settings) -> None:
             logger.info("created topic %s", entry["topic"])
 
 
+def _maybe_stored(reason: str) -> PublishError:
+    error = PublishError(f"{reason}: {RETRY_SAME_IDS}")
+    error.maybe_stored = True
+    return error
+
+
 class KafkaPublisher:
     """aiokafka producer with acks=all, a bound on records awaiting acks, and a timeout.
 
@@ -80,7 +86,7 @@ class KafkaPublisher:
     def __init__(self, settings: Settings, kafka: KafkaOptions) -> None:
         self._settings = settings
         self._kafka = kafka
-        self._producer: AIOKafkaProducer | None = None
+        self._producers: tuple[AIOKafkaProducer, ...] = ()
         self._committer: GroupCommitter | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self._pending = 0
@@ -91,39 +97,48 @@ class KafkaPublisher:
         return self._pending
 
     async def start(self) -> None:
-        if self._producer is not None:
+        if self._producers:
             return
         settings = self._settings
         options = client_options(self._kafka, settings)
         admin = AIOKafkaAdminClient(**options)
         await admin.start()
+        producers: list[AIOKafkaProducer] = []
         try:
             await ensure_topics(admin, settings)
-            producer = AIOKafkaProducer(
-                **options,
-                acks="all",
-                enable_idempotence=settings.kafka_enable_idempotence,
-                linger_ms=settings.kafka_linger_ms,
-                max_batch_size=settings.kafka_max_batch_bytes,
-                max_request_size=max(settings.kafka_max_batch_bytes, 1_048_576),
-                compression_type=settings.kafka_compression,
-                partitioner=CachedMurmur2Partitioner(),
-            )
-            await producer.start()
+            for _ in range(settings.kafka_producers):
+                producer = self._producer(options)
+                await producer.start()
+                producers.append(producer)
         except BaseException:
+            for producer in producers:
+                await producer.stop()
             await admin.close()
             raise
-        self._admin, self._producer = admin, producer
-        self._committer = GroupCommitter(producer, settings.events_topic)
+        self._admin, self._producers = admin, tuple(producers)
+        self._committer = GroupCommitter(self._producers, settings.events_topic)
+
+    def _producer(self, options: dict[str, Any]) -> AIOKafkaProducer:
+        settings = self._settings
+        return AIOKafkaProducer(
+            **options,
+            acks="all",
+            enable_idempotence=settings.kafka_enable_idempotence,
+            linger_ms=settings.kafka_linger_ms,
+            max_batch_size=settings.kafka_max_batch_bytes,
+            max_request_size=max(settings.kafka_max_batch_bytes, 1_048_576),
+            compression_type=settings.kafka_compression,
+            partitioner=CachedMurmur2Partitioner(),
+        )
 
     async def stop(self) -> None:
         """Flush what is queued (rejected records included), then close."""
-        producer, admin = self._producer, self._admin
-        self._producer = self._admin = None
+        producers, admin = self._producers, self._admin
+        self._producers, self._admin = (), None
         self._committer = None
         if self._rejected_tasks:
             await asyncio.wait(self._rejected_tasks, timeout=self._settings.publish_timeout_s)
-        if producer is not None:
+        for producer in producers:
             await producer.stop()
         if admin is not None:
             await admin.close()
@@ -143,7 +158,7 @@ class KafkaPublisher:
     async def publish_events(self, records: Sequence[Record]) -> None:
         committer = self._committer
         if committer is None:
-            raise PublishError("The service is shutting down")
+            raise PublishError("The broker is not connected (starting or shutting down)")
         count = len(records)
         if self._pending + count > self._settings.max_pending_records:
             raise OverloadedError("Too many events are waiting for the broker")
@@ -152,17 +167,20 @@ class KafkaPublisher:
             async with asyncio.timeout(self._settings.publish_timeout_s):
                 await committer.publish(records)
         except TimeoutError as exc:
-            raise PublishError("The broker did not acknowledge the events in time") from exc
+            raise _maybe_stored(
+                "The broker did not acknowledge the events in time; some may be stored"
+            ) from exc
         except KafkaError as exc:
-            raise PublishError(f"The broker refused the events: {type(exc).__name__}") from exc
+            raise _maybe_stored(
+                f"The broker refused the events ({type(exc).__name__}); some may be stored"
+            ) from exc
         finally:
             self._pending -= count
 
     def publish_rejected(self, record: Record) -> bool:
-        producer = self._producer
-        if producer is None or len(self._rejected_tasks) >= self._settings.max_pending_rejected:
+        if not self._producers or len(self._rejected_tasks) >= self._settings.max_pending_rejected:
             return False
-        task = asyncio.create_task(self._send_rejected(producer, record))
+        task = asyncio.create_task(self._send_rejected(self._producers[0], record))
         self._rejected_tasks.add(task)
         task.add_done_callback(self._rejected_tasks.discard)
         return True

@@ -6,9 +6,10 @@ follow the processes as they change instead of a list copied here.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -23,11 +24,16 @@ from consumers.oneroster.metrics import WriterMetrics
 from consumers.oneroster.settings import WriterSettings
 from ingest.metrics import Metrics
 from ingest.settings import Settings
+from tests.deploy.kustomize import render
 
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 DEPLOY: Final = REPO_ROOT / "deploy"
 COMPOSE: Final = DEPLOY / "compose.yml"
 K8S: Final = DEPLOY / "k8s"
+K8S_BASE: Final = K8S / "base"
+K8S_OVERLAY: Final = K8S / "overlays" / "example"
+# What `kubectl apply -k` gets from each kustomization this repository ships.
+KUSTOMIZATIONS: Final = {"base": K8S_BASE, "example overlay": K8S_OVERLAY}
 PROMETHEUS: Final = DEPLOY / "prometheus"
 ALERTS: Final = PROMETHEUS / "alerts.yml"
 ALERT_TESTS: Final = PROMETHEUS / "alerts_test.yml"
@@ -98,28 +104,29 @@ def compose_environment(service: dict[str, Any]) -> dict[str, str]:
     return {str(k): interpolate(str(v)) for k, v in environment.items()}
 
 
-def k8s_documents() -> Iterator[dict[str, Any]]:
-    """Every object of the kustomize base, in the order its resources list them."""
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    for resource in kustomization["resources"]:
-        for document in yaml.safe_load_all((K8S / resource).read_text()):
-            if document is not None:
-                yield document
+@functools.cache
+def _rendered(root: Path) -> tuple[dict[str, Any], ...]:
+    return tuple(render(root))
 
 
-def k8s_by_kind(kind: str) -> dict[str, dict[str, Any]]:
-    return {d["metadata"]["name"]: d for d in k8s_documents() if d["kind"] == kind}
+def k8s_documents(root: Path = K8S_BASE) -> list[dict[str, Any]]:
+    """Every object a kustomization renders to (a copy: tests may change it)."""
+    return copy.deepcopy(list(_rendered(root)))
 
 
-def container_environment(container: dict[str, Any]) -> dict[str, str]:
+def k8s_by_kind(kind: str, root: Path = K8S_BASE) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in k8s_documents(root) if d["kind"] == kind}
+
+
+def container_environment(container: dict[str, Any], root: Path = K8S_BASE) -> dict[str, str]:
     """The variables a container gets: envFrom ConfigMaps and Secrets, then env."""
-    config_maps, secrets = k8s_by_kind("ConfigMap"), k8s_by_kind("Secret")
+    config_maps, secrets = k8s_by_kind("ConfigMap", root), k8s_by_kind("Secret", root)
     environment: dict[str, str] = {}
     for source in container.get("envFrom", []):
         if "configMapRef" in source:
-            environment.update(config_maps[source["configMapRef"]["name"]]["data"])
+            environment.update(config_maps[source["configMapRef"]["name"]].get("data", {}))
         else:
-            environment.update(secrets[source["secretRef"]["name"]]["stringData"])
+            environment.update(secrets[source["secretRef"]["name"]].get("stringData", {}))
     for entry in container.get("env", []):
         environment[entry["name"]] = str(entry.get("value", ""))
     return environment
@@ -159,3 +166,19 @@ def dashboard_targets() -> list[tuple[str, str]]:
         for panel in dashboard["panels"]
         for target in panel.get("targets", [])
     ]
+
+
+def dashboard_variables() -> dict[str, dict[str, Any]]:
+    """The dashboard's template variables by name."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    return {v["name"]: v for v in dashboard["templating"]["list"]}
+
+
+def dashboard_query(expression: str, rate_interval: str) -> str:
+    """A panel's PromQL as Grafana sends it with every query variable on "All"."""
+    query = expression.replace("$__rate_interval", rate_interval)
+    for name, variable in dashboard_variables().items():
+        if variable["type"] == "query":
+            query = query.replace(f"${name}", variable["allValue"])
+    assert "$" not in query, f"a variable left in {query}"
+    return query

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 
 from tests.deploy.manifests import DEPLOY, REPO_ROOT
 
@@ -44,7 +45,22 @@ def test_copies_only_what_exists() -> None:
                 assert (REPO_ROOT / source).exists(), source
 
 
+def _packages() -> list[str]:
+    """What the wheel is built from (pyproject.toml): the image must hold all of it."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    packages: list[str] = wheel["packages"]
+    return [*packages, *wheel.get("force-include", {})]
+
+
+def test_the_build_stage_copies_every_package_of_the_wheel() -> None:
+    # The CLI (caliper_pipeline) missing would build an image without `caliper-pipeline`.
+    copied = {arg.split()[0] for op, arg in _instructions() if op == "COPY"}
+    for package in _packages():
+        assert package in copied, f"Dockerfile does not COPY {package}"
+
+
 def test_dockerignore_beside_the_dockerfile_keeps_the_sources() -> None:
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text()
-    for needed in ("pyproject.toml", "schemas/", "validators/", "ingest/", "consumers/"):
-        assert f"!{needed}" in ignore
+    for needed in ("pyproject.toml", *(f"{p}/" for p in _packages())):
+        assert f"!{needed}" in ignore, needed

@@ -1,7 +1,10 @@
-"""deploy/k8s: every object valid against its schema offline, and wired as operators need.
+"""deploy/k8s: the base and the example overlay, rendered as `kubectl apply -k` would,
+every object valid against its schema offline, and wired as operators need.
 
-Built-in kinds use the schemas kubernetes-validate ships; the ServiceMonitor CRD has a
-vendored subset under tests/deploy/schemas/ (nothing may be downloaded here).
+Built-in kinds use the schemas kubernetes-validate ships for KUBERNETES_VERSION (the
+oldest the manifests support: the preStop `sleep` action needs 1.30); the Prometheus
+Operator CRDs have vendored schemas under tests/deploy/schemas/ (nothing may be
+downloaded here).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import yaml
 from tests.deploy.manifests import (
     AGGREGATOR,
     INGEST,
-    K8S,
+    K8S_BASE,
+    KUSTOMIZATIONS,
     SCRAPE_CONFIG,
     container_environment,
     k8s_by_kind,
@@ -28,14 +32,20 @@ from tests.deploy.manifests import (
 
 KUBERNETES_VERSION: Final = "1.30.0"
 CRD_SCHEMAS: Final = Path(__file__).parent / "schemas"
+ROOTS: Final = list(KUSTOMIZATIONS.values())
+ROOT_IDS: Final = list(KUSTOMIZATIONS)
 
 
-def _name(document: dict[str, Any]) -> str:
-    return f"{document['kind']}/{document['metadata']['name']}"
+def _rendered() -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{rendering}: {d['kind']}/{d['metadata']['name']}", d)
+        for rendering, root in KUSTOMIZATIONS.items()
+        for d in k8s_documents(root)
+    ]
 
 
-@pytest.mark.parametrize("document", list(k8s_documents()), ids=_name)
-def test_valid_against_its_schema(document: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("where", "document"), _rendered(), ids=[w for w, _ in _rendered()])
+def test_valid_against_its_schema(where: str, document: dict[str, Any]) -> None:
     group = document["apiVersion"].split("/")[0]
     if group.endswith("coreos.com"):
         version = document["apiVersion"].split("/")[1]
@@ -45,51 +55,85 @@ def test_valid_against_its_schema(document: dict[str, Any]) -> None:
         kubernetes_validate.validate(document, KUBERNETES_VERSION, strict=True)
 
 
+def test_the_crd_schemas_refuse_a_misspelt_field() -> None:
+    (rule,) = k8s_by_kind("PrometheusRule").values()
+    rule["spec"]["groups"][0]["rules"][0]["anotations"] = {"summary": "typo"}
+    schema = json.loads((CRD_SCHEMAS / "prometheusrule-monitoring.coreos.com-v1.json").read_text())
+    with pytest.raises(jsonschema.ValidationError, match="anotations"):
+        jsonschema.validate(rule, schema)
+
+
 def test_kustomization_lists_every_manifest() -> None:
-    kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
-    files = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
+    kustomization = yaml.safe_load((K8S_BASE / "kustomization.yaml").read_text())
+    files = {p.name for p in K8S_BASE.glob("*.yaml")} - {"kustomization.yaml"}
     assert set(kustomization["resources"]) == files
 
 
-def _pod_spec(name: str) -> dict[str, Any]:
-    spec: dict[str, Any] = k8s_by_kind("Deployment")[name]["spec"]["template"]["spec"]
+def _pod_spec(name: str, root: Path = K8S_BASE) -> dict[str, Any]:
+    spec: dict[str, Any] = k8s_by_kind("Deployment", root)[name]["spec"]["template"]["spec"]
     return spec
 
 
 def test_front_door_probes_resources_and_graceful_stop() -> None:
     (container,) = _pod_spec("caliper-ingest")["containers"]
+    # It starts without a broker: alive (and started) on /healthz, ready on /readyz.
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert {"cpu", "memory"} <= set(container["resources"]["requests"])
     assert "memory" in container["resources"]["limits"]
     shutdown = float(container_environment(container).get("CALIPER_SHUTDOWN_TIMEOUT_S", 10))
-    assert _pod_spec("caliper-ingest")["terminationGracePeriodSeconds"] > shutdown + 5
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    grace = _pod_spec("caliper-ingest")["terminationGracePeriodSeconds"]
+    assert grace > shutdown + pre_stop
 
 
-def test_front_door_has_an_hpa_and_a_pdb() -> None:
-    (hpa,) = k8s_by_kind("HorizontalPodAutoscaler").values()
+@pytest.mark.parametrize("root", ROOTS, ids=ROOT_IDS)
+def test_the_hpa_alone_sets_the_front_doors_replicas(root: Path) -> None:
+    (hpa,) = k8s_by_kind("HorizontalPodAutoscaler", root).values()
     assert hpa["spec"]["scaleTargetRef"] == {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "name": "caliper-ingest",
     }
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
-    (pdb,) = k8s_by_kind("PodDisruptionBudget").values()
-    labels = k8s_by_kind("Deployment")["caliper-ingest"]["spec"]["template"]["metadata"]["labels"]
-    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    # A `replicas` beside the HPA would reset its count on every apply.
+    assert "replicas" not in k8s_by_kind("Deployment", root)["caliper-ingest"]["spec"]
 
 
-def test_consumer_replicas_do_not_exceed_partitions() -> None:
-    ingest_env = container_environment(_pod_spec("caliper-ingest")["containers"][0])
+@pytest.mark.parametrize("root", ROOTS, ids=ROOT_IDS)
+def test_every_deployment_has_one_pdb_that_lets_a_drain_proceed(root: Path) -> None:
+    budgets = k8s_by_kind("PodDisruptionBudget", root)
+    for name, deployment in k8s_by_kind("Deployment", root).items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        selecting = [
+            b
+            for b in budgets.values()
+            if b["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
+        assert len(selecting) == 1, f"{name}: {len(selecting)} PodDisruptionBudgets"
+        budget = selecting[0]["spec"]
+        if "minAvailable" in budget:
+            # Below the fewest replicas there can be, or a drain can never evict one.
+            hpa = k8s_by_kind("HorizontalPodAutoscaler", root).get(name)
+            fewest = hpa["spec"]["minReplicas"] if hpa else deployment["spec"]["replicas"]
+            assert budget["minAvailable"] < fewest, name
+        else:
+            assert budget["maxUnavailable"] >= 1, name
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=ROOT_IDS)
+def test_consumer_replicas_do_not_exceed_partitions(root: Path) -> None:
+    ingest_env = container_environment(_pod_spec("caliper-ingest", root)["containers"][0], root)
     partitions = int(ingest_env["CALIPER_EVENTS_PARTITIONS"])
-    for name, deployment in k8s_by_kind("Deployment").items():
+    for name, deployment in k8s_by_kind("Deployment", root).items():
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         process = process_of(container["command"])
         if process is None or process is INGEST:
             continue
         assert deployment["spec"]["replicas"] <= partitions, name
         if process is AGGREGATOR:
-            own = container_environment(container)["CALIPER_AGGREGATOR_EVENTS_PARTITIONS"]
+            own = container_environment(container, root)["CALIPER_AGGREGATOR_EVENTS_PARTITIONS"]
             assert int(own) == partitions
 
 

@@ -25,7 +25,13 @@ from aiokafka import AIOKafkaProducer
 from caliper_pipeline.dev.broker import EmbeddedBroker
 from caliper_pipeline.dev.oneroster import DEV_CLIENT_ID, DEV_CLIENT_SECRET, DevServer
 from tests.deploy.conftest import PrometheusTools
-from tests.deploy.manifests import PENDING_METRICS, alert_rules, dashboard_targets, metric_names_in
+from tests.deploy.manifests import (
+    PENDING_METRICS,
+    alert_rules,
+    dashboard_query,
+    dashboard_targets,
+    metric_names_in,
+)
 from tests.deploy.pipeline import (
     Process,
     PrometheusServer,
@@ -39,7 +45,8 @@ pytestmark = pytest.mark.integration
 
 PARTITIONS: Final = "4"
 EVENTS_TOPIC: Final = "caliper.events"
-# Grafana fills $__rate_interval in; one minute holds dozens of 1 s scrapes.
+# Grafana fills $__rate_interval in; one minute holds dozens of 1 s scrapes. The $job and
+# $namespace variables get their "All" values (dashboard_query).
 RATE_INTERVAL: Final = "1m"
 # What the traffic below must make each alert do; every other alert stays silent.
 EXPECTED_ALERTS: Final = {"CaliperRejectRateHigh": "pending", "CaliperDeadLettersGrowing": "firing"}
@@ -221,7 +228,7 @@ async def _run_checks(
 
     failures: list[str] = []
     for title, expression in dashboard_targets():
-        query = expression.replace("$__rate_interval", RATE_INTERVAL)
+        query = dashboard_query(expression, RATE_INTERVAL)
         result = await prom.query(query)  # a PromQL error fails here
         if not result and not metric_names_in(query) & PENDING_METRICS:
             failures.append(f"panel {title!r}: no data for {query}")

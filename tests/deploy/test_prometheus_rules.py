@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
 import yaml
 
 from tests.deploy.conftest import PrometheusTools
-from tests.deploy.manifests import ALERT_TESTS, ALERTS, PROMETHEUS, SCRAPE_CONFIG, alert_rules
+from tests.deploy.manifests import (
+    ALERT_TESTS,
+    ALERTS,
+    PROMETHEUS,
+    REPO_ROOT,
+    SCRAPE_CONFIG,
+    alert_rules,
+)
 
 # What the issue asks alerts for, each by the name that carries it.
 REQUIRED_ALERTS = {
@@ -17,8 +25,12 @@ REQUIRED_ALERTS = {
     "CaliperConsumerLagGrowing",
     "CaliperEndToEndLatencyHigh",
     "CaliperDeadLettersGrowing",
-    "CaliperNoEventsDuringSchoolHours",
+    "CaliperEventsFarBelowLastWeek",
+    "CaliperProducerBufferHigh",
+    "CaliperConsumerStalled",
+    "CaliperAggregatorBatchesFailing",
 }
+OPERATE = REPO_ROOT / "docs" / "operate.md"
 
 
 def _promtool(tools: PrometheusTools, *args: str) -> str:
@@ -68,3 +80,30 @@ def test_every_alert_has_a_unit_test_that_fires_it_and_one_that_does_not() -> No
     names = {rule["alert"] for rule in alert_rules()}
     assert names <= fired, f"never shown firing: {sorted(names - fired)}"
     assert names <= quiet, f"never shown quiet: {sorted(names - quiet)}"
+
+
+def _anchors(markdown: str) -> dict[str, str]:
+    """GitHub's heading anchors (lower case, punctuation dropped, spaces to hyphens),
+    each with the text of its section."""
+    sections: dict[str, str] = {}
+    anchor = None
+    for line in markdown.splitlines():
+        heading = re.match(r"#{1,6} (.+)", line)
+        if heading:
+            anchor = re.sub(r"[^\w\- ]", "", heading.group(1).strip().lower()).replace(" ", "-")
+            sections[anchor] = ""
+        elif anchor is not None:
+            sections[anchor] += line + "\n"
+    return sections
+
+
+def test_every_alert_links_a_runbook_section_of_operate_md() -> None:
+    sections = _anchors(OPERATE.read_text())
+    for rule in alert_rules():
+        url = rule["annotations"].get("runbook_url", "")
+        path, _, anchor = url.partition("#")
+        assert path == "docs/operate.md", f"{rule['alert']}: runbook_url {url!r}"
+        assert anchor == rule["alert"].lower(), f"{rule['alert']}: anchor {anchor!r}"
+        assert anchor in sections, f"{rule['alert']}: no section #{anchor} in docs/operate.md"
+        # A runbook says what it means and what to do, not just the name.
+        assert len(sections[anchor].split()) >= 25, f"{rule['alert']}: runbook too short"

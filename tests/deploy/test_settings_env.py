@@ -10,6 +10,7 @@ import pytest
 
 from tests.deploy.manifests import (
     INGEST,
+    KUSTOMIZATIONS,
     NON_SETTINGS_VARIABLES,
     Process,
     compose_environment,
@@ -39,12 +40,14 @@ def _our_services() -> dict[str, tuple[Process | None, dict[str, str]]]:
 
 
 def _k8s_containers() -> dict[str, tuple[Process | None, dict[str, str]]]:
+    """Every container of the base and of the example overlay, as each renders."""
     return {
-        f"{name}/{container['name']}": (
+        f"{rendering} {name}/{container['name']}": (
             process_of(container["command"]),
-            container_environment(container),
+            container_environment(container, root),
         )
-        for name, deployment in k8s_by_kind("Deployment").items()
+        for rendering, root in KUSTOMIZATIONS.items()
+        for name, deployment in k8s_by_kind("Deployment", root).items()
         for container in deployment["spec"]["template"]["spec"]["containers"]
     }
 

@@ -68,7 +68,7 @@ GRAPH: Final = {name: set(imported(path, modules())) for name, path in modules()
 def test_the_reader_sees_the_real_imports() -> None:
     # A guard against a rule that passes because the reader reads nothing.
     assert "validators" in GRAPH["ingest.http.routes"]
-    assert "consumers.aggregator.service" in GRAPH["caliper_pipeline.up"]
+    assert "consumers.aggregator.service" in GRAPH["caliper_pipeline.commands.aggregate"]
     assert "ingest.http.app" in GRAPH["caliper_pipeline.dev.issuer_routes"]
 
 

@@ -21,6 +21,7 @@ import orjson
 import pytest
 
 from caliper_pipeline.dev.broker import EmbeddedBroker
+from ingest.errors import RETRY_SAME_IDS
 from tests.integration.conftest import (
     read_topic,
     start_front_door,
@@ -88,6 +89,7 @@ async def test_broker_death_never_yields_200_for_unacknowledged_events(
                 third = await asyncio.gather(
                     *(timed_post(client, envelope_with_new_id(template)[1]) for _ in range(20))
                 )
+                metrics = (await client.get("/metrics")).text
         finally:
             await stop_front_door(door, server_task)
 
@@ -96,3 +98,14 @@ async def test_broker_death_never_yields_200_for_unacknowledged_events(
         assert answer.headers["retry-after"] == str(settings.retry_after_s)
         assert answer.json()["errors"][0]["code"] in {"broker_unavailable", "overloaded"}
         assert elapsed < PUBLISH_TIMEOUT_S + SLACK_S
+    # Events handed to the broker may be stored: the answer says how to retry, and the
+    # metric counts every such envelope.
+    handed_over = [
+        answer
+        for _, _, answer in [*results, *third]
+        if answer.json()["errors"][0]["code"] == "broker_unavailable"
+    ]
+    assert handed_over
+    for answer in handed_over:
+        assert RETRY_SAME_IDS in answer.json()["message"], answer.text
+    assert f"caliper_ingest_partial_publish_total {float(len(handed_over))}" in metrics

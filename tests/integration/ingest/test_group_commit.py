@@ -15,7 +15,7 @@ from tests.integration.conftest import read_topic
 
 pytestmark = pytest.mark.integration
 
-STUDENTS = 5
+STUDENTS = 8
 EVENTS_PER_STUDENT = 40
 
 
@@ -38,11 +38,20 @@ def record(student: int, sequence: int) -> Record:
     )
 
 
-async def test_concurrent_requests_keep_each_students_order(bootstrap_servers: str) -> None:
+@pytest.mark.parametrize("producer_count", [1, 3])
+async def test_concurrent_requests_keep_each_students_order(
+    bootstrap_servers: str, producer_count: int
+) -> None:
+    """With several producers (several produce requests in flight), each partition still
+    goes through one of them, so each student's events keep their order."""
     topic = await make_topic(bootstrap_servers, 4)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=2)
-    await producer.start()
-    committer = GroupCommitter(producer, topic)
+    producers = [
+        AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=0)
+        for _ in range(producer_count)
+    ]
+    for producer in producers:
+        await producer.start()
+    committer = GroupCommitter(producers, topic)
 
     async def one_student(student: int) -> None:
         # Each student posts one request after the other, two events a request, while
@@ -53,7 +62,8 @@ async def test_concurrent_requests_keep_each_students_order(bootstrap_servers: s
     try:
         await asyncio.gather(*(one_student(s) for s in range(STUDENTS)), committer.publish([]))
     finally:
-        await producer.stop()
+        for producer in producers:
+            await producer.stop()
 
     records = await read_topic(bootstrap_servers, topic, expect=STUDENTS * EVENTS_PER_STUDENT)
     assert len(records) == STUDENTS * EVENTS_PER_STUDENT
@@ -74,7 +84,7 @@ async def test_a_failing_flush_fails_every_waiting_request(bootstrap_servers: st
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, request_timeout_ms=1000)
     await producer.start()
     # A topic name the broker refuses: the flush fails, and both requests must hear it.
-    committer = GroupCommitter(producer, "bad topic name with spaces")
+    committer = GroupCommitter([producer], "bad topic name with spaces")
     try:
         results = await asyncio.wait_for(
             asyncio.gather(

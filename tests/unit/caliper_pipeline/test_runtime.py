@@ -11,6 +11,7 @@ import pytest
 from caliper_pipeline.runtime import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    DrainCutShortError,
     Plan,
     ServiceFailedError,
     supervise,
@@ -99,8 +100,55 @@ async def test_a_second_signal_cuts_a_slow_drain_short(caplog: pytest.LogCapture
 async def test_a_drain_past_its_timeout_is_cancelled() -> None:
     log: list[str] = []
     shutdown = asyncio.Event()
-    shutdown.set()
-    plan = Plan([Recorder("writer", log, drain_s=30)])
+    plan = Plan([Recorder("writer", log, drain_s=30)], on_ready=shutdown.set)
     code = await asyncio.wait_for(supervise(plan, shutdown, asyncio.Event(), 0.05), 2)
     assert code == EXIT_INTERRUPTED
     assert log[-1] == "stop writer"
+
+
+class CutShort(Recorder):
+    async def run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        raise DrainCutShortError("killed after its shutdown timeout")
+
+
+class FailsWhileStopping(Recorder):
+    async def run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+        raise RuntimeError("commit failed")
+
+
+async def test_a_service_that_cut_its_own_drain_short_makes_the_exit_130() -> None:
+    log: list[str] = []
+    shutdown = asyncio.Event()
+    plan = Plan([CutShort("door", log), Recorder("writer", log)], on_ready=shutdown.set)
+    assert await supervise(plan, shutdown, asyncio.Event(), 5.0) == EXIT_INTERRUPTED
+    assert "drained writer" in log
+
+
+async def test_a_service_failing_while_stopping_is_named_and_fails_the_run() -> None:
+    log: list[str] = []
+    shutdown = asyncio.Event()
+    plan = Plan([FailsWhileStopping("aggregator", log), Recorder("writer", log)])
+    plan.on_ready = shutdown.set
+    with pytest.raises(ServiceFailedError, match="aggregator failed while stopping: commit failed"):
+        await supervise(plan, shutdown, asyncio.Event(), 5.0)
+    assert "drained writer" in log  # the others still drain
+    assert log[-2:] == ["stop writer", "stop aggregator"]
+
+
+async def test_a_signal_while_starting_starts_no_more_and_drains_what_runs() -> None:
+    log: list[str] = []
+    shutdown = asyncio.Event()
+
+    class SignalledWhileStarting(Recorder):
+        async def start(self) -> None:
+            await super().start()
+            shutdown.set()
+
+    plan = Plan(
+        [SignalledWhileStarting("door", log), Recorder("aggregator", log)],
+        on_ready=lambda: log.append("ready"),
+    )
+    assert await supervise(plan, shutdown, asyncio.Event(), 5.0) == EXIT_OK
+    assert log == ["start door", "draining door", "drained door", "stop door"]

@@ -2,7 +2,8 @@
 
 Acceptance and rejection of the IMS fixtures through the whole validator are in
 test_conformance.py; here: the document's shape, and that the fast path
-(fastjsonschema) and the explainer (jsonschema) agree on every fixture.
+(fastjsonschema) and the explainer (jsonschema) agree on every fixture (all three
+engines: test_engines_agree.py).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def test_every_def_compiles(type_name: str) -> None:
     with pytest.raises(fastjsonschema.JsonSchemaException):
         document().fast(type_name)({"type": type_name, "unexpected": True})
     assert not document().is_valid({"type": type_name, "unexpected": True}, type_name)
+    assert not document().is_valid({"type": type_name, "unexpected": True}, type_name, "rust")
 
 
 def fixture_items() -> Iterator[tuple[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 
 import pytest
@@ -91,11 +92,11 @@ async def test_rebalance_with_one_member_stopped_mid_stream(
 
 
 async def test_new_broker_run_reads_its_log_from_the_start(
-    bootstrap_servers: str, store_config: StoreConfig
+    bootstrap_servers: str, store_config: StoreConfig, caplog: pytest.LogCaptureFixture
 ) -> None:
     """`up` restarted: an empty in-memory broker, the same store. The new log is read
     from offset 0 even once it has grown past the stored offsets; re-sent ids stay
-    counted once."""
+    counted once. Said once, at INFO: it is what every restart of `up` does."""
     rng = random.Random(3)
     first = [timeback_event(n, rng, students=10) for n in range(400)]
     later = [timeback_event(n, rng, students=10) for n in range(400, 1000)]
@@ -112,8 +113,20 @@ async def test_new_broker_run_reads_its_log_from_the_start(
             restarted = settings.model_copy(update={"broker_run_id": "run-2"})
             # More records than before, so stored offsets would silently skip some.
             await produce(fresh.bootstrap_servers, settings.events_topic, [*first[:200], *later])
+            caplog.clear()
+            caplog.set_level(logging.INFO, logger="consumers.aggregator")
             stop, task, registry = start(restarted, fresh.bootstrap_servers)
             await wait_caught_up_source(watcher, settings.events_topic, 800, "run-2")
+            said = [r for r in caplog.records if "new broker log" in r.getMessage()]
+            assert [r.levelno for r in said] == [logging.INFO], caplog.text
+            assert "run-2" in said[0].getMessage()
+            assert "run-1" in said[0].getMessage()
+            alarming = [
+                r
+                for r in caplog.records
+                if r.name.startswith("consumers.") and r.levelno >= logging.WARNING
+            ]
+            assert not alarming, caplog.text
             stop.set()
             assert await asyncio.wait_for(task, 15) == 0
             assert registry.get_sample_value("caliper_aggregator_offset_resets_total") == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,15 @@ async def test_a_bug_is_a_json_500_not_a_crash(
         {"index": None, "path": "$", "code": "internal_error", "message": "Internal error"}
     ]
     assert "unexpected error" in caplog.text
+
+
+async def test_the_time_bounds_come_from_the_settings(example: dict[str, Any]) -> None:
+    settings = Settings(auth_enabled=False, earliest_event_time=datetime(2025, 1, 1, tzinfo=UTC))
+    app = create_app(settings=settings, publisher=FakePublisher(), registry=CollectorRegistry())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        answer = await c.post("/caliper/event", json=example)  # eventTime 2024-04-24
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert [(e["path"], e["code"]) for e in errors] == [("$.data[0].eventTime", "time_too_early")]
+    assert "before 2025-01-01T00:00:00Z" in errors[0]["message"]

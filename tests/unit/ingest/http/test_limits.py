@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.errors import IngestError
 from ingest.http.limits import (
     MAX_SAFE_NUMBER,
+    DocumentLimits,
     NumberOutOfRangeError,
     StringTooLongError,
     TooDeepError,
@@ -23,8 +27,23 @@ def nested(depth: int) -> Any:
     return value
 
 
-def check(document: Any) -> None:
+NATIVE = DocumentLimits(max_depth=8, max_string_chars=10)
+
+
+def python_walk(document: Any) -> None:
     check_document(document, max_depth=8, max_string_chars=10)
+
+
+def native(document: Any) -> None:
+    NATIVE.check(document)
+
+
+CHECKS = pytest.mark.parametrize("check", [python_walk, native], ids=lambda c: c.__name__)
+Check = Callable[[Any], None]
+
+
+def test_the_native_engine_is_in_use() -> None:
+    assert NATIVE.native
 
 
 @pytest.mark.parametrize(
@@ -36,7 +55,8 @@ def check(document: Any) -> None:
         MAX_SAFE_NUMBER,
     ],
 )
-def test_within_limits_passes(document: Any) -> None:
+@CHECKS
+def test_within_limits_passes(document: Any, check: Check) -> None:
     check(document)
 
 
@@ -44,15 +64,24 @@ def test_within_limits_passes(document: Any) -> None:
     ("document", "error", "path"),
     [
         ([[[[[[[[[1]]]]]]]]], TooDeepError, "$[0][0][0][0][0][0][0][0]"),
+        ([[[[[[[[["a"]]]]]]]]], TooDeepError, "$[0][0][0][0][0][0][0][0]"),
+        ({"k": [[[[[[[{}]]]]]]]}, TooDeepError, "$.k[0][0][0][0][0][0][0]"),
+        ({"v": ["x", 2**54]}, NumberOutOfRangeError, "$.v[1]"),
         ({"data": [{"sensor": "x" * 11}]}, StringTooLongError, "$.data[0].sensor"),
         ({"k" * 11: 1}, StringTooLongError, "$"),
         ("x" * 11, StringTooLongError, "$"),
         ({"v": [1, MAX_SAFE_NUMBER + 1]}, NumberOutOfRangeError, "$.v[1]"),
         ({"v": -1e300}, NumberOutOfRangeError, "$.v"),
         (2**70, NumberOutOfRangeError, "$"),
+        ({"s": 'ab"cd"ef"gh'}, StringTooLongError, "$.s"),
+        ({"a": [{"k" * 11: None}]}, StringTooLongError, "$.a[0]"),
+        ({"s": "\u00e9" * 11}, StringTooLongError, "$.s"),
     ],
 )
-def test_each_limit_names_the_culprit(document: Any, error: type[IngestError], path: str) -> None:
+@CHECKS
+def test_each_limit_names_the_culprit(
+    document: Any, error: type[IngestError], path: str, check: Check
+) -> None:
     with pytest.raises(error) as caught:
         check(document)
     assert caught.value.status == 400
@@ -65,3 +94,48 @@ def test_hostile_depth_is_iterative_not_recursive() -> None:
         deep = [deep]
     with pytest.raises(TooDeepError):
         check_document(deep, max_depth=32, max_string_chars=10)
+    with pytest.raises(TooDeepError):
+        DocumentLimits(max_depth=32, max_string_chars=10).check(deep)
+
+
+@CHECKS
+def test_characters_are_counted_not_bytes(check: Check) -> None:
+    check({"s": "\u00e9" * 10, "\u00e9" * 10: "\U0001f600" * 10})
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=50), children, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def _verdict(check: Check, document: Any) -> str | None:
+    try:
+        check(document)
+    except IngestError as exc:
+        return f"{exc.code} {exc.path}"
+    return None
+
+
+SHALLOW = DocumentLimits(max_depth=3, max_string_chars=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_native_and_python_checks_agree(document: Any) -> None:
+    """Same verdict, code and path; a depth of 3 makes hypothesis reach the depth limit."""
+    for limits in (NATIVE, SHALLOW):
+
+        def reference(value: Any, limits: DocumentLimits = limits) -> None:
+            check_document(
+                value, max_depth=limits.max_depth, max_string_chars=limits.max_string_chars
+            )
+
+        assert _verdict(limits.check, document) == _verdict(reference, document)

@@ -1,0 +1,135 @@
+"""`caliper-pipeline up` as the benchmark's server: the front door inside the whole
+pipeline, its aggregator and writer consuming every accepted event.
+
+`up` runs each part as a child process; the front door child is pinned alone to the
+server core, and `up` itself, the broker and the consumers to the other core, as a
+two-core machine would give them out in production.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+from benchmarks.cpus import allowed, pin
+
+_COMMAND: Final = Path(sys.executable).parent / "caliper-pipeline"
+
+
+class UpProcess:
+    """`up` on free ports with its own data dir, trusting the benchmark's issuer."""
+
+    def __init__(self, *, issuer_dir: Path | None, server: frozenset[int], others: frozenset[int]):
+        self.server_cpus = server
+        self.other_cpus = others
+        self._issuer_dir = issuer_dir
+        self._data = tempfile.TemporaryDirectory(prefix="caliper-bench-up-")
+        self._log = Path(self._data.name) / "up.log"
+        self._process: subprocess.Popen[str] | None = None
+        self.url = ""
+        self.bootstrap = ""
+        self.pids: dict[str, int] = {}
+
+    def start(self, timeout_s: float = 120.0) -> None:
+        env = {
+            **os.environ,
+            "CALIPER_PORT": "0",
+            "CALIPER_KAFKA_PORT": "0",
+            "CALIPER_ONEROSTER_DEV_PORT": "0",
+            "CALIPER_DATA_DIR": str(Path(self._data.name) / "data"),
+            "CALIPER_ISSUER_DIR": str(self._issuer_dir or Path(self._data.name) / "issuer"),
+            "CALIPER_AUTH_ENABLED": "true" if self._issuer_dir is not None else "false",
+            "CALIPER_LOG_LEVEL": "WARNING",
+        }
+        with self._log.open("w") as log:
+            self._process = subprocess.Popen(
+                [str(_COMMAND), "up"], stdout=subprocess.PIPE, stderr=log, env=env, text=True
+            )
+        assert self._process.stdout is not None
+        deadline = time.monotonic() + timeout_s
+        lines: dict[str, str] = {}
+        while "try it" not in lines:
+            if time.monotonic() > deadline or self._process.poll() is not None:
+                raise RuntimeError(f"`up` did not start: {self._log.read_text()[-2000:]}")
+            name, _, value = self._process.stdout.readline().rstrip("\n").partition(": ")
+            lines[name] = value
+        self.url, self.bootstrap = lines["front door"], lines["kafka"]
+        self.pids = self._children()
+        self._pin()
+
+    def _children(self) -> dict[str, int]:
+        """The children `up` started (its log names them) and the broker (the one left)."""
+        assert self._process is not None
+        # `up` logs at the level it is given; read the pids from the kernel instead.
+        listed = subprocess.run(
+            ["pgrep", "-P", str(self._process.pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        named: dict[str, int] = {}
+        for pid in map(int, listed):
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if "up_front_door" in command:
+                named["front door"] = pid
+            elif " aggregate" in command:
+                named["aggregator"] = pid
+            elif " results" in command:
+                named["results writer"] = pid
+            else:
+                named["broker"] = pid
+        if set(named) != {"front door", "aggregator", "results writer", "broker"}:
+            raise RuntimeError(f"unexpected children of `up`: {named}")
+        return named
+
+    def _pin(self) -> None:
+        assert self._process is not None
+        pin(self._process.pid, self.other_cpus)
+        for name, pid in self.pids.items():
+            pin(pid, self.server_cpus if name == "front door" else self.other_cpus)
+        door = self.pids["front door"]
+        if set(allowed(door)) != self.server_cpus:
+            raise RuntimeError(f"front door threads may run on CPUs {allowed(door)}")
+
+    @property
+    def meter_pids(self) -> dict[str, int]:
+        """The processes by the names the benchmark's CPU meter reports (`server` first)."""
+        pids = dict(self.pids)
+        return {"server": pids.pop("front door"), **pids}
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
+        self._data.cleanup()
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
