@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import conformance_root
-from tests.unit.validators.test_properties import JSON, NEAR_MISSES, paths
+from tests.unit.validators.test_properties import JSON, mutate
 from validators import EnvelopeValidator
 from validators.engines import compile_native
 from validators.formats import FAST_FORMATS, FORMAT_PATTERNS, anchored
@@ -264,24 +264,7 @@ FORMAT_VALUES: Final = format_strings().map(lambda case: case[1])
 def mutated_envelopes(draw: st.DrawFn) -> Any:
     """A corpus envelope with one to three edits; string leaves mostly get format near-misses."""
     envelope = copy.deepcopy(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        target = draw(st.sampled_from(paths(envelope)))
-        if not target:
-            continue
-        *parent_path, last = target
-        parent: Any = envelope
-        for step in parent_path:
-            parent = parent[step]
-        action = draw(st.sampled_from(["format", "format", "replace", "delete", "add"]))
-        if action == "format" or (action == "replace" and isinstance(parent[last], str)):
-            parent[last] = draw(st.sampled_from(ALL_NEAR_MISSES) | FORMAT_VALUES)
-        elif action == "replace":
-            parent[last] = copy.deepcopy(draw(NEAR_MISSES | JSON))
-        elif action == "delete" and isinstance(parent, dict):
-            del parent[last]
-        elif action == "add" and isinstance(parent, dict):
-            parent[draw(st.text(max_size=8))] = copy.deepcopy(draw(JSON))
-    return envelope
+    return mutate(draw, envelope, st.sampled_from(ALL_NEAR_MISSES) | FORMAT_VALUES)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])

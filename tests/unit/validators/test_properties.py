@@ -81,26 +81,39 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-@st.composite
-def mutated_envelopes(draw: st.DrawFn) -> Any:
-    envelope = copy.deepcopy(draw(st.sampled_from(SEEDS)))
+def mutate(
+    draw: st.DrawFn, envelope: Any, format_values: st.SearchStrategy[Any] | None = None
+) -> Any:
+    """One to three edits of `envelope`, in place: replace, delete or add a node; given
+    `format_values`, a string leaf mostly gets one of those instead."""
+    actions = ["replace", "delete", "add"]
+    if format_values is not None:
+        actions += ["format", "format"]
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        targets = paths(envelope)
-        target = draw(st.sampled_from(targets))
+        target = draw(st.sampled_from(paths(envelope)))
         if not target:
             continue
         *parent_path, last = target
         parent: Any = envelope
         for step in parent_path:
             parent = parent[step]
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if action == "replace":
+        action = draw(st.sampled_from(actions))
+        if format_values is not None and (
+            action == "format" or (action == "replace" and isinstance(parent[last], str))
+        ):
+            parent[last] = draw(format_values)
+        elif action == "replace":
             parent[last] = copy.deepcopy(draw(NEAR_MISSES | JSON))
         elif action == "delete" and isinstance(parent, dict):
             del parent[last]
         elif action == "add" and isinstance(parent, dict):
             parent[draw(st.text(max_size=8))] = copy.deepcopy(draw(JSON))
     return envelope
+
+
+@st.composite
+def mutated_envelopes(draw: st.DrawFn) -> Any:
+    return mutate(draw, copy.deepcopy(draw(st.sampled_from(SEEDS))))
 
 
 def reference_accepts(envelope: Any) -> bool:
