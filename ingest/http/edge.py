@@ -52,7 +52,6 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._awaiting_headers = True
         self._header_bytes = 0
-        self._parsed_header_bytes = 0
         self._requests = 0
         self._timer: asyncio.TimerHandle | None = None
         self._refused = False
@@ -87,23 +86,17 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._awaiting_headers = True
-        self._parsed_header_bytes = 0
         if self._timer is None:  # a keep-alive request: its own header timeout
             self._header_bytes = 0
             self._arm(self.limits.header_timeout_s, "headers")
 
-    def on_url(self, url: bytes) -> None:
-        self._parsed_header_bytes += len(url)
-        super().on_url(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._parsed_header_bytes += len(name) + len(value) + 4  # ": " and CRLF
-        super().on_header(name, value)
-
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
         self._disarm()
-        if self._parsed_header_bytes > self.limits.max_header_bytes:
+        # Headers that arrived within one read are measured once, here, from what the
+        # parser kept (": " and CRLF per header), not by a callback per header.
+        parsed = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+        if parsed > self.limits.max_header_bytes:
             self._refuse_headers()  # before the app sees the request
             return
         super().on_headers_complete()
