@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
+from consumers.kafka import KafkaOptions
+from consumers.offsets import end_offsets
 from consumers.oneroster.metrics import WriterMetrics
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,9 @@ class KafkaGauges:
         dlq_topic: str,
         dlq_partitions: Callable[[], Awaitable[set[int]]],
         dlq_refresh_s: float,
+        kafka: KafkaOptions,
     ) -> None:
+        self._kafka = kafka
         self._dlq_refresh_s = dlq_refresh_s
         self._metrics = metrics
         self._dlq_topic = dlq_topic
@@ -45,7 +49,7 @@ class KafkaGauges:
             # The consumer follows caliper.events only; the DLQ producer knows the DLQ.
             partitions = await self._dlq_partitions()
             tps = [TopicPartition(self._dlq_topic, p) for p in sorted(partitions)]
-            ends = await consumer.end_offsets(tps)
+            ends = await end_offsets(self._kafka, tps)
             starts = await consumer.beginning_offsets(tps)
         except KafkaError as exc:
             logger.warning("cannot size the DLQ: %s", type(exc).__name__)

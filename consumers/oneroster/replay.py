@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from aiokafka import TopicPartition
 
 from consumers.kafka import KafkaOptions
+from consumers.offsets import end_offsets
 from consumers.oneroster.dlq import Source, source_of_dead_letter
 from consumers.oneroster.errors import MalformedRecordError
 from consumers.oneroster.kafka import DeadLetterProducer, make_consumer
@@ -56,7 +57,7 @@ async def replay_dead_letters(
                 await consumer.seek_to_beginning(tp)
             else:
                 consumer.seek(tp, committed)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        ends = await end_offsets(kafka, tps)
         done = {tp: await consumer.position(tp) for tp in tps}
         processor = Processor(session.client.write, dlq.send, metrics)
         while any(done[tp] < ends[tp] for tp in tps):

@@ -165,6 +165,7 @@ class ResultsWriter:
             self._settings.dlq_topic,
             self._dlq.partitions,
             self._settings.dlq_size_refresh_s,
+            self._kafka,
         )
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=self._settings.poll_timeout_ms)
