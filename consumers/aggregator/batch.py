@@ -14,9 +14,10 @@ from consumers.aggregator.facts import Fact
 from consumers.aggregator.records import Parsed
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Candidate:
-    """A parsed fact record and where it was read."""
+    """A parsed fact record and where it was read (treat as immutable; not `frozen`,
+    whose __init__ is slow, and this is built once per record)."""
 
     parsed: Parsed
     partition: int

@@ -7,15 +7,17 @@ changes, so a re-published record is harmless and a compacted topic keeps the tr
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
 from consumers.aggregator.facts import METRIC_NAMES, Fact
 
 DailyKey = tuple[str, str, str, str, str]
+
+_ZERO: Final = Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +37,21 @@ class Totals:
 def _add(left: Mapping[str, Decimal], right: Mapping[str, Decimal]) -> dict[str, Decimal]:
     summed = dict(left)
     for name, value in right.items():
-        summed[name] = summed.get(name, Decimal(0)) + value
+        summed[name] = summed.get(name, _ZERO) + value
     return summed
 
 
 def add(base: Totals, delta: Totals) -> Totals:
     """`base` plus `delta`; descriptive fields of the later (`delta`) win when present."""
-    return replace(
-        base,
-        events=base.events + delta.events,
-        metrics=_add(base.metrics, delta.metrics),
-        waste_by_sub_type=_add(base.waste_by_sub_type, delta.waste_by_sub_type),
-        student_sourced_id=delta.student_sourced_id or base.student_sourced_id,
-        email=delta.email or base.email,
-        course_id=delta.course_id or base.course_id,
-        course_name=delta.course_name or base.course_name,
+    return Totals(
+        base.key,
+        base.events + delta.events,
+        _add(base.metrics, delta.metrics),
+        _add(base.waste_by_sub_type, delta.waste_by_sub_type),
+        delta.student_sourced_id or base.student_sourced_id,
+        delta.email or base.email,
+        delta.course_id or base.course_id,
+        delta.course_name or base.course_name,
     )
 
 
@@ -67,13 +69,42 @@ def of_fact(fact: Fact) -> Totals:
 
 
 def fold(facts: Iterable[Fact]) -> dict[DailyKey, Totals]:
-    """The change each daily key gets from `facts`, in order (later descriptions win)."""
-    deltas: dict[DailyKey, Totals] = {}
+    """The change each daily key gets from `facts`, in order (later descriptions win).
+
+    The same as folding `of_fact` with `add`, without two Totals per fact: running
+    sums per key in plain lists, one Totals per key at the end (once per event, hot)."""
+    running: dict[DailyKey, list[Any]] = {}
     for fact in facts:
-        delta = of_fact(fact)
-        previous = deltas.get(fact.daily_key)
-        deltas[fact.daily_key] = delta if previous is None else add(previous, delta)
-    return deltas
+        key = (
+            fact.student_id,
+            fact.date,
+            fact.subject,
+            fact.app or "",
+            fact.course_id or fact.course_name or "",
+        )
+        sums = running.get(key)
+        if sums is None:
+            running[key] = [
+                1,
+                dict(fact.metrics),
+                dict(fact.waste_by_sub_type),
+                fact.student_sourced_id,
+                fact.email,
+                fact.course_id,
+                fact.course_name,
+            ]
+            continue
+        sums[0] += 1
+        metrics, waste = sums[1], sums[2]
+        for name, value in fact.metrics.items():
+            metrics[name] = metrics.get(name, _ZERO) + value
+        for name, value in fact.waste_by_sub_type.items():
+            waste[name] = waste.get(name, _ZERO) + value
+        sums[3] = fact.student_sourced_id or sums[3]
+        sums[4] = fact.email or sums[4]
+        sums[5] = fact.course_id or sums[5]
+        sums[6] = fact.course_name or sums[6]
+    return {key: Totals(key, *sums) for key, sums in running.items()}
 
 
 def encode_key(key: DailyKey) -> bytes:

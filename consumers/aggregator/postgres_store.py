@@ -10,27 +10,23 @@ two writers from deadlocking.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Any
 
+import orjson
 import psycopg
 
-from consumers.aggregator.folding import (
-    DailyKey,
-    Totals,
-    add,
-    decode_key,
-    encode_key,
-    from_stored,
-    to_stored,
-)
+from consumers.aggregator import postgres_sql as sql
+from consumers.aggregator.columns import DAILY_COLUMNS
+from consumers.aggregator.facts import Fact
+from consumers.aggregator.folding import DailyKey, Totals
+from consumers.aggregator.migrations import migrate_postgres
+from consumers.aggregator.migrations.postgres import SCHEMA_NAME
+from consumers.aggregator.rows import daily_json, fact_row, totals_of_row
 from consumers.aggregator.store import StoreError
 
 logger = logging.getLogger(__name__)
-
-_SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class PostgresTransaction:
@@ -40,70 +36,38 @@ class PostgresTransaction:
 
     async def claim(self, events: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
         ordered = sorted(events)
-        ids = [event_id for event_id, _ in ordered]
-        cursor = await self._conn.execute(
-            f"INSERT INTO {self._s}.counted_events (event_id, digest)"
-            " SELECT * FROM unnest(%s::text[], %s::bytea[]) ON CONFLICT DO NOTHING"
-            " RETURNING event_id",
-            (ids, [event_digest for _, event_digest in ordered]),
-        )
-        inserted = {str(row[0]) for row in await cursor.fetchall()}
-        if len(inserted) == len(ids):
+        rows = orjson.dumps([(event_id, event_digest.hex()) for event_id, event_digest in ordered])
+        cursor = await self._conn.execute(sql.claim(self._s), (rows.decode(),))
+        row = await cursor.fetchone()
+        already: list[str] = orjson.loads(row[0]) if row else []
+        if not already:
             return {}
-        # A new statement: under READ COMMITTED it sees what a concurrent writer committed.
-        cursor = await self._conn.execute(
-            f"SELECT event_id, digest FROM {self._s}.counted_events WHERE event_id = ANY(%s)",
-            ([event_id for event_id in ids if event_id not in inserted],),
-        )
+        cursor = await self._conn.execute(sql.known_digests(self._s), (already,))
         return {str(event_id): bytes(stored) for event_id, stored in await cursor.fetchall()}
 
+    async def add_facts(self, facts: Sequence[Fact]) -> None:
+        # COPY: the fastest way in; every value is text the server parses (exact numeric,
+        # timestamptz from the fixed-width UTC text, jsonb).
+        async with self._conn.cursor() as cursor, cursor.copy(sql.copy_facts(self._s)) as copy:
+            for fact in facts:
+                await copy.write_row(fact_row(fact))
+
     async def add_totals(self, deltas: Mapping[DailyKey, Totals]) -> list[Totals]:
-        encoded = {encode_key(key).decode(): key for key in deltas}
-        keys = sorted(encoded)
-        # Create missing rows first so that FOR UPDATE locks every key we are about to
-        # change: read-modify-write is then safe against a concurrent writer.
-        await self._conn.execute(
-            f"INSERT INTO {self._s}.daily_totals (key, value)"
-            " SELECT unnest(%s::text[]), NULL ON CONFLICT DO NOTHING",
-            (keys,),
-        )
-        cursor = await self._conn.execute(
-            f"SELECT key, value FROM {self._s}.daily_totals WHERE key = ANY(%s)"
-            " ORDER BY key FOR UPDATE",
-            (keys,),
-        )
-        updated: list[Totals] = []
-        for raw, stored in await cursor.fetchall():
-            key = encoded[str(raw)]
-            base = Totals(key=key) if stored is None else from_stored(key, bytes(stored))
-            updated.append(add(base, deltas[key]))
-        await self._conn.execute(
-            f"UPDATE {self._s}.daily_totals AS t SET value = u.value"
-            " FROM unnest(%s::text[], %s::bytea[]) AS u(key, value) WHERE t.key = u.key",
-            (
-                [encode_key(totals.key).decode() for totals in updated],
-                [to_stored(totals) for totals in updated],
-            ),
-        )
-        return updated
+        rows = orjson.dumps([daily_json(deltas[key]) for key in sorted(deltas)])
+        cursor = await self._conn.execute(sql.upsert_daily(self._s), (rows.decode(),))
+        return [totals_of_row(row) for row in await cursor.fetchall()]
 
     async def save_offsets(self, topic: str, offsets: Mapping[int, int], source: str) -> None:
         partitions = sorted(offsets)
-        # Same broker: offsets only move forward. New broker (source): they start over.
         await self._conn.execute(
-            f"INSERT INTO {self._s}.consumed_offsets AS o (topic, partition, next_offset, source)"
-            " SELECT %s, p, n, %s FROM unnest(%s::int[], %s::bigint[]) AS u(p, n)"
-            " ON CONFLICT (topic, partition) DO UPDATE SET"
-            " next_offset = CASE WHEN o.source = excluded.source"
-            " THEN greatest(o.next_offset, excluded.next_offset) ELSE excluded.next_offset END,"
-            " source = excluded.source",
+            sql.save_offsets(self._s),
             (topic, source, partitions, [offsets[p] for p in partitions]),
         )
 
 
 class PostgresStore:
     def __init__(self, url: str, *, schema: str = "aggregator") -> None:
-        if not _SCHEMA_NAME.fullmatch(schema):
+        if not SCHEMA_NAME.fullmatch(schema):
             raise StoreError(f"invalid schema name {schema!r}", retriable=False)
         self.url = url
         self.schema = schema
@@ -121,25 +85,15 @@ class PostgresStore:
             conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
         except psycopg.Error as exc:
             raise StoreError(f"postgresql: cannot connect: {exc}") from exc
-        s = self.schema
-        async with conn.transaction():
-            # Serialize schema creation between processes starting together.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (s,))
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-            await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {s}.counted_events"
-                " (event_id text PRIMARY KEY, digest bytea NOT NULL)"
-            )
-            await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {s}.daily_totals (key text PRIMARY KEY, value bytea)"
-            )
-            await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {s}.consumed_offsets (topic text NOT NULL,"
-                " partition int NOT NULL, next_offset bigint NOT NULL, source text NOT NULL,"
-                " PRIMARY KEY (topic, partition))"
-            )
+        try:
+            await migrate_postgres(conn, self.schema)
+        except BaseException as exc:
+            await conn.close()
+            if isinstance(exc, psycopg.Error):
+                raise StoreError(f"postgresql: cannot prepare the schema: {exc}") from exc
+            raise
         self._conn = conn
-        logger.info("postgresql store, schema %s", s)
+        logger.info("postgresql store, schema %s", self.schema)
 
     async def stop(self) -> None:
         conn, self._conn = self._conn, None
@@ -178,6 +132,6 @@ class PostgresStore:
 
     async def all_totals(self) -> list[Totals]:
         cursor = await self._connection().execute(
-            f"SELECT key, value FROM {self.schema}.daily_totals WHERE value IS NOT NULL"
+            f"SELECT {', '.join(DAILY_COLUMNS)} FROM {self.schema}.daily_totals"
         )
-        return [from_stored(decode_key(str(k)), bytes(v)) for k, v in await cursor.fetchall()]
+        return [totals_of_row(row) for row in await cursor.fetchall()]

@@ -23,6 +23,7 @@ from aiokafka.errors import KafkaError
 
 from consumers.aggregator.batch import Candidate, Outcome, decide, first_versions
 from consumers.aggregator.folding import Totals, daily_value, encode_key, fold
+from consumers.aggregator.memory import retain_freed_memory
 from consumers.aggregator.metrics import AggregatorMetrics
 from consumers.aggregator.output import BatchSender
 from consumers.aggregator.records import Kind, conflict_value, fact_value, parse
@@ -67,6 +68,7 @@ class BatchProcessor:
         self.source = source
         # Held for a whole batch: a revoke waits for it to commit or roll back.
         self.batch_lock = batch_lock
+        retain_freed_memory()
 
     async def process(self, batch: Batch) -> int:
         """Aggregate one batch; returns the number of records handled."""
@@ -88,7 +90,10 @@ class BatchProcessor:
             async with self.store.transaction() as tx:
                 known = await tx.claim([(i, c.parsed.digest) for i, c in first.items()])
                 outcome = decide(candidates, first, known)
-                deltas = fold(c.fact for c in outcome.counted)
+                counted = [c.fact for c in outcome.counted]
+                if counted:
+                    await tx.add_facts(counted)
+                deltas = fold(counted)
                 totals = await tx.add_totals(deltas) if deltas else []
                 await tx.save_offsets(self.settings.events_topic, offsets, self.source)
                 await self._publish(outcome, totals)
@@ -151,8 +156,13 @@ class BatchProcessor:
         now = time.time()
         for event_type, count in Counter(c.fact.event_type for c in outcome.counted).items():
             metrics.facts.labels(event_type).inc(count)
+        # One parse per distinct receive time: a batch holds few (one per envelope).
+        received_at: dict[str | None, float | None] = {}
         for candidate in outcome.counted:
-            received = _unix(candidate.parsed.received_time)
+            text = candidate.parsed.received_time
+            if text not in received_at:
+                received_at[text] = _unix(text)
+            received = received_at[text]
             if received is not None:
                 metrics.end_to_end.observe(max(0.0, now - received))
         metrics.duplicates.inc(len(outcome.duplicates))

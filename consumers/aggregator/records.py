@@ -13,7 +13,14 @@ from typing import Any, Final
 
 import orjson
 
-from consumers.aggregator.facts import Fact, FactError, digest, is_fact_event, to_fact
+from consumers.aggregator.facts import (
+    FACT_EVENT_TYPES,
+    TIMEBACK_PROFILE,
+    Fact,
+    FactError,
+    digest,
+    to_fact,
+)
 from consumers.aggregator.folding import json_number
 
 RECORD_VERSION_HEADER: Final = "record-version"
@@ -26,9 +33,10 @@ class Kind(enum.Enum):
     MALFORMED = "malformed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Parsed:
-    """One input record, classified. `fact` and `digest` are set only for Kind.FACT."""
+    """One input record, classified. `fact` and `digest` are set only for Kind.FACT.
+    Treat as immutable (not `frozen`, whose __init__ costs more than parsing, per record)."""
 
     kind: Kind
     event_type: str
@@ -43,8 +51,13 @@ def _malformed(reason: str) -> Parsed:
 
 
 def parse(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Parsed:
-    """Classify a record; never raises, so one bad record cannot stop the consumer."""
-    version = next((v for k, v in headers if k == RECORD_VERSION_HEADER), None)
+    """Classify a record; never raises, so one bad record cannot stop the consumer.
+    The record's JSON is decoded once; the fact is built from that one tree."""
+    version = None
+    for name, header in headers:
+        if name == RECORD_VERSION_HEADER:
+            version = header
+            break
     if version != SUPPORTED_RECORD_VERSION:
         return _malformed(f"record-version {version!r}")
     if value is None:
@@ -53,14 +66,14 @@ def parse(value: bytes | None, headers: Sequence[tuple[str, bytes]]) -> Parsed:
         outer: Any = orjson.loads(value)
     except orjson.JSONDecodeError:
         return _malformed("value is not JSON")
-    event = outer.get("event") if isinstance(outer, dict) else None
-    if not isinstance(event, dict):
+    event = outer.get("event") if type(outer) is dict else None
+    if type(event) is not dict:
         return _malformed("no event object")
     received = outer.get("receivedTime")
-    received_time = received if isinstance(received, str) else None
+    received_time = received if type(received) is str else None
     event_type = event.get("type")
-    type_label = event_type if isinstance(event_type, str) else "unknown"
-    if not is_fact_event(event):
+    type_label = event_type if type(event_type) is str else "unknown"
+    if not (event.get("profile") == TIMEBACK_PROFILE and event_type in FACT_EVENT_TYPES):
         return Parsed(Kind.GENERIC, type_label, received_time)
     try:
         fact = to_fact(event)

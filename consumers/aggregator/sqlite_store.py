@@ -20,15 +20,11 @@ from typing import Any, Final, TypeVar
 
 import orjson
 
-from consumers.aggregator.folding import (
-    DailyKey,
-    Totals,
-    add,
-    decode_key,
-    encode_key,
-    from_stored,
-    to_stored,
-)
+from consumers.aggregator.columns import DAILY_COLUMNS, DAILY_KEY_COLUMNS, FACT_COLUMNS
+from consumers.aggregator.facts import Fact
+from consumers.aggregator.folding import DailyKey, Totals, add
+from consumers.aggregator.migrations import migrate_sqlite
+from consumers.aggregator.rows import daily_row, fact_row, totals_of_row
 from consumers.aggregator.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -37,15 +33,9 @@ T = TypeVar("T")
 
 WAL_SWITCH_TRIES: Final = 100
 WAL_SWITCH_PAUSE_S: Final = 0.05
+CACHE_KIB: Final = 65_536
+WAL_CHECKPOINT_PAGES: Final = 10_000
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS counted_events (
-    event_id TEXT PRIMARY KEY, digest BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS daily_totals (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS consumed_offsets (
-    topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
-    source TEXT NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
-"""
 # Same broker: offsets only move forward. New broker (source): its offsets start over.
 _SAVE_OFFSET: Final = """
 INSERT INTO consumed_offsets (topic, partition, next_offset, source) VALUES (?, ?, ?, ?)
@@ -54,6 +44,21 @@ ON CONFLICT (topic, partition) DO UPDATE SET
         THEN max(next_offset, excluded.next_offset) ELSE excluded.next_offset END,
     source = excluded.source
 """
+_SELECT_DAILY: Final = (
+    f"SELECT {', '.join(DAILY_COLUMNS)} FROM daily_totals"
+    f" WHERE ({', '.join(DAILY_KEY_COLUMNS)}) IN"
+    " (SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?))"
+)
+# Whole rows: the new totals are computed in Python, where decimals are exact.
+_UPSERT_DAILY: Final = (
+    f"INSERT INTO daily_totals ({', '.join(DAILY_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(DAILY_COLUMNS))})"
+    f" ON CONFLICT ({', '.join(DAILY_KEY_COLUMNS)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in DAILY_COLUMNS if c not in DAILY_KEY_COLUMNS)
+)
+_INSERT_FACT: Final = (
+    f"INSERT INTO facts ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join('?' * len(FACT_COLUMNS))})"
+)
 
 
 class SqliteTransaction:
@@ -80,28 +85,23 @@ class SqliteTransaction:
         )
         return known
 
+    async def add_facts(self, facts: Sequence[Fact]) -> None:
+        rows = [fact_row(fact) for fact in facts]
+        await self._store.call(lambda conn: conn.executemany(_INSERT_FACT, rows))
+
     async def add_totals(self, deltas: Mapping[DailyKey, Totals]) -> list[Totals]:
         return await self._store.call(self._add_totals, deltas)
 
     def _add_totals(
         self, conn: sqlite3.Connection, deltas: Mapping[DailyKey, Totals]
     ) -> list[Totals]:
-        encoded = {encode_key(key).decode(): key for key in deltas}
-        rows = conn.execute(
-            "SELECT key, value FROM daily_totals WHERE key IN (SELECT value FROM json_each(?))",
-            (orjson.dumps(list(encoded)),),
-        ).fetchall()
-        current: dict[str, bytes] = dict(rows)
+        rows = conn.execute(_SELECT_DAILY, (orjson.dumps(list(deltas)),)).fetchall()
+        current = {totals.key: totals for totals in map(totals_of_row, rows)}
         updated: list[Totals] = []
-        for raw, key in encoded.items():
-            stored = current.get(raw)
-            base = Totals(key=key) if stored is None else from_stored(key, stored)
-            updated.append(add(base, deltas[key]))
-        conn.executemany(
-            "INSERT INTO daily_totals (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [(encode_key(totals.key).decode(), to_stored(totals)) for totals in updated],
-        )
+        for key, delta in deltas.items():
+            base = current.get(key)
+            updated.append(add(Totals(key=key) if base is None else base, delta))
+        conn.executemany(_UPSERT_DAILY, [daily_row(totals) for totals in updated])
         return updated
 
     async def save_offsets(self, topic: str, offsets: Mapping[int, int], source: str) -> None:
@@ -131,18 +131,33 @@ class SqliteStore:
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
-        loop = asyncio.get_running_loop()
-        self._conn = await loop.run_in_executor(self._executor, self._connect)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
+        try:
+            self._conn = await asyncio.get_running_loop().run_in_executor(executor, self._connect)
+        except sqlite3.Error as exc:
+            raise StoreError(f"sqlite: {exc}") from exc
+        finally:
+            if self._conn is None:
+                executor.shutdown(wait=True)
+        self._executor = executor
         logger.info("sqlite store at %s", self.path)
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, one per batch.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=10000")
-        _switch_to_wal(conn)
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(_SCHEMA)
+        try:
+            conn.execute("PRAGMA busy_timeout=10000")
+            _switch_to_wal(conn)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # Every batch touches index pages all over `facts`: keep them in memory, and
+            # checkpoint the WAL less often (each checkpoint is an fsync).
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            # On this thread, before any batch: the store's tables at LATEST_VERSION.
+            migrate_sqlite(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     async def stop(self) -> None:
@@ -185,9 +200,11 @@ class SqliteStore:
 
     async def all_totals(self) -> list[Totals]:
         rows = await self.call(
-            lambda conn: conn.execute("SELECT key, value FROM daily_totals").fetchall()
+            lambda conn: conn.execute(
+                f"SELECT {', '.join(DAILY_COLUMNS)} FROM daily_totals"
+            ).fetchall()
         )
-        return [from_stored(decode_key(raw), value) for raw, value in rows]
+        return [totals_of_row(row) for row in rows]
 
 
 def _switch_to_wal(conn: sqlite3.Connection) -> None:

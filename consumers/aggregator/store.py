@@ -2,8 +2,9 @@
 
 One small interface, two implementations (SQLite for one process, PostgreSQL for a
 group of processes; `store_factory.open_store` picks one). A batch is one transaction:
-`claim` the event ids, `add_totals`, `save_offsets`, then leaving the `transaction()`
-block commits (an exception rolls back).
+`claim` the event ids, `add_facts` and `add_totals` for the counted ones, `save_offsets`,
+then leaving the `transaction()` block commits (an exception rolls back). The tables
+and their versions: consumers.aggregator.migrations.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
+from consumers.aggregator.facts import Fact
 from consumers.aggregator.folding import DailyKey, Totals
 
 
@@ -27,6 +29,9 @@ class StoreTransaction(Protocol):
     async def claim(self, events: Sequence[tuple[str, bytes]]) -> dict[str, bytes]:
         """Record (event id, digest) pairs whose id is new. Returns the stored digest of
         every id that was already there: those events are not counted again."""
+
+    async def add_facts(self, facts: Sequence[Fact]) -> None:
+        """One `facts` row per counted event (ids just claimed, so none is there yet)."""
 
     async def add_totals(self, deltas: Mapping[DailyKey, Totals]) -> list[Totals]:
         """Add each delta to its key's totals; return the new absolute totals."""

@@ -31,6 +31,7 @@ from tests.integration.consumers.aggregator.stream import (
     timeback_event,
     wait_caught_up,
 )
+from tests.integration.consumers.aggregator.tables import execute
 
 pytestmark = pytest.mark.integration
 
@@ -111,6 +112,9 @@ async def test_kill_9_at_random_points_then_totals_are_exact(
         expected = expected_daily(unique)
         stored = {t.key: t for t in await watcher.all_totals()}
         assert sum(t.events for t in stored.values()) == UNIQUE_EVENTS
+        # Facts rows roll back with their batch: exactly one per counted event.
+        facts = execute(store_config, "SELECT count(*), count(DISTINCT event_id) FROM {t}facts")
+        assert facts == [(UNIQUE_EVENTS, UNIQUE_EVENTS)]
     finally:
         if process.poll() is None:
             process.kill()

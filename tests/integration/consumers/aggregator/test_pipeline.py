@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -35,6 +36,7 @@ from tests.integration.consumers.aggregator.stream import (
     timeback_event,
     wait_caught_up,
 )
+from tests.integration.consumers.aggregator.tables import execute
 
 pytestmark = pytest.mark.integration
 
@@ -124,6 +126,50 @@ async def test_front_door_to_exact_daily_totals(
     )
     (conflict_record,) = await read_all(bootstrap_servers, settings.conflicts_topic)
     assert orjson.loads(conflict_record[1])["eventId"] == events[0]["id"]
+    assert_tables_agree(store_config, [*events, negative], expected)
+
+
+def assert_tables_agree(
+    store: StoreConfig,
+    counted: list[dict[str, Any]],
+    expected: dict[tuple[str, ...], dict[str, Any]],
+) -> None:
+    """The store's tables as an analyst reads them: one `facts` row per counted event
+    (not the duplicates nor the conflict), daily totals as columns, and the two agree."""
+    ids = execute(store, "SELECT event_id FROM {t}facts")
+    assert sorted(i for (i,) in ids) == sorted(e["id"] for e in counted)
+    daily = execute(
+        store,
+        "SELECT student_id, date_utc, subject, app, course_key, events, xp_earned,"
+        " active_seconds FROM {t}daily_totals",
+    )
+    got = {
+        (s, str(d), j, a, c): (n, Decimal(str(x)), Decimal(str(t)))
+        for s, d, j, a, c, n, x, t in daily
+    }
+    assert got == {
+        key: (
+            want["events"],
+            want.get("xpEarned", Decimal(0)),
+            want.get("activeSeconds", Decimal(0)),
+        )
+        for key, want in expected.items()
+    }
+    # Exact per-event XP summed back per day and student equals the daily totals.
+    from_facts = execute(
+        store,
+        "SELECT student_id, date_utc, xp_earned FROM {t}facts WHERE xp_earned IS NOT NULL",
+    )
+    per_day: dict[tuple[str, str], Decimal] = {}
+    for student, date, xp in from_facts:
+        per_day[(student, str(date))] = per_day.get((student, str(date)), Decimal(0)) + Decimal(
+            str(xp)
+        )
+    for (student, date), xp in per_day.items():
+        assert xp == sum((v[1] for k, v in got.items() if k[:2] == (student, date)), Decimal(0)), (
+            student,
+            date,
+        )
 
 
 async def test_malformed_records_are_counted_and_skipped(

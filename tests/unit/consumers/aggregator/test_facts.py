@@ -15,6 +15,7 @@ from consumers.aggregator.facts import (
     sourced_id,
     to_fact,
     utc_date,
+    utc_time,
 )
 
 USER_URL = "https://api.alpha-1edtech.ai/ims/oneroster/rostering/v1p2/users/stu-77"
@@ -126,10 +127,55 @@ def test_utc_date(event_time: str, date: str) -> None:
     assert utc_date(event_time) == date
 
 
-@pytest.mark.parametrize("event_time", ["yesterday", "2026-02-30T00:00:00Z"])
+@pytest.mark.parametrize(
+    ("event_time", "utc"),
+    [
+        ("2026-02-10T23:30:00Z", "2026-02-10T23:30:00.000000Z"),
+        ("2026-02-10t23:30:00.5z", "2026-02-10T23:30:00.500000Z"),
+        ("2026-02-10T23:30:00-02:00", "2026-02-11T01:30:00.000000Z"),
+        ("2026-02-10T01:30:00.25+05:30", "2026-02-09T20:00:00.250000Z"),
+        ("2026-03-01T00:15:00+00:45", "2026-02-28T23:30:00.000000Z"),
+        ("2024-03-01T00:15:00+00:45", "2024-02-29T23:30:00.000000Z"),  # leap year
+        ("2026-01-12T17:00:00.123456789Z", "2026-01-12T17:00:00.123456Z"),  # truncated
+        ("2016-12-31T23:59:60Z", "2016-12-31T23:59:59.999999Z"),  # leap second clamped
+        ("2016-12-31T23:59:60.5+01:00", "2016-12-31T22:59:59.999999Z"),
+    ],
+)
+def test_utc_time_is_fixed_width_utc(event_time: str, utc: str) -> None:
+    assert utc_time(event_time) == utc
+    assert len(utc) == len("YYYY-MM-DDTHH:MM:SS.ffffffZ")
+
+
+def test_utc_times_sort_as_times() -> None:
+    times = ["2026-02-10T23:30:00-02:00", "2026-02-11T01:00:00Z", "2026-02-11T00:59:59.9+00:00"]
+    # 01:30Z, 01:00Z and 00:59:59.9Z: text order of the UTC form is time order.
+    assert sorted(times, key=utc_time) == [times[2], times[1], times[0]]
+    assert sorted(times) != sorted(times, key=utc_time)
+
+
+def test_a_fact_carries_its_utc_time() -> None:
+    fact = to_fact(
+        activity([{"type": "xpEarned", "value": 1}], eventTime="2026-02-10T23:30:00+09:00")
+    )
+    assert (fact.event_time_utc, fact.date) == ("2026-02-10T14:30:00.000000Z", "2026-02-10")
+
+
+@pytest.mark.parametrize(
+    "event_time",
+    [
+        "yesterday",
+        "2026-02-30T00:00:00Z",
+        "2025-02-29T12:00:00Z",
+        "2026-02-10T24:00:00Z",
+        "2026-02-10T23:60:00Z",
+        "2026-02-10 23:00:00Z",
+        "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+        "9999-12-31T23:59:59-01:00",  # after year 9999 in UTC
+    ],
+)
 def test_bad_event_time(event_time: str) -> None:
     with pytest.raises(FactError):
-        utc_date(event_time)
+        utc_time(event_time)
 
 
 @pytest.mark.parametrize(

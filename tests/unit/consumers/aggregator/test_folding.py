@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 
 import orjson
@@ -15,6 +16,7 @@ from consumers.aggregator.folding import (
     encode_key,
     fold,
     from_stored,
+    of_fact,
     to_stored,
 )
 
@@ -113,3 +115,30 @@ def test_daily_value_lists_every_metric() -> None:
     assert value["events"] == 1
     assert value["app"] is None
     assert orjson.loads(encode_key(totals.key))[3] == ""
+
+
+def test_fold_is_of_fact_then_add_in_order() -> None:
+    """`fold` keeps running sums instead of two Totals per fact: the result must be the
+    plain definition, folding `of_fact` with `add`, for any mix of keys and fields."""
+    rng = random.Random(12)
+    values = [Decimal("-3"), Decimal("2.5"), Decimal("0.1"), Decimal("10"), Decimal("0.30")]
+    facts = [
+        fact(
+            str(n),
+            date=rng.choice(["2026-02-10", "2026-02-11"]),
+            app=rng.choice(["App", None, ""]),
+            email=rng.choice(["a@b.co", "c@d.co", None, ""]),
+            metrics={
+                name: rng.choice(values)
+                for name in rng.sample(["xpEarned", "totalQuestions", "wasteSeconds"], 2)
+            },
+            waste={sub: rng.choice(values) for sub in rng.sample(["eating", "break"], 1)},
+        )
+        for n in range(300)
+    ]
+    reference: dict[tuple[str, str, str, str, str], Totals] = {}
+    for one in facts:
+        previous = reference.get(one.daily_key)
+        reference[one.daily_key] = of_fact(one) if previous is None else add(previous, of_fact(one))
+    assert fold(facts) == reference
+    assert list(fold(facts)) == list(reference)
