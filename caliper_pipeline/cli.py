@@ -7,7 +7,17 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from caliper_pipeline.commands import aggregate, results, serve, token, try_event, up, validate
+from caliper_pipeline.commands import (
+    aggregate,
+    analytics,
+    facts,
+    results,
+    serve,
+    token,
+    try_event,
+    up,
+    validate,
+)
 
 
 class Subcommand(NamedTuple):
@@ -47,6 +57,18 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "the OneRoster results writer (CALIPER_ONEROSTER_* settings)",
         results.add_arguments,
         results.run_results,
+    ),
+    Subcommand(
+        "analytics",
+        "the analytics read API over the aggregator's store (CALIPER_ANALYTICS_* settings)",
+        analytics.add_arguments,
+        analytics.run_analytics,
+    ),
+    Subcommand(
+        "facts",
+        "a student's totals per day, subject and app, read from the store",
+        facts.add_arguments,
+        facts.run_facts,
     ),
     Subcommand(
         "try",

@@ -29,8 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from caliper_pipeline.dev.settings import DevSettings
+from consumers.analytics.auth import SCOPE_ANALYTICS_READ_ONLY
 from ingest.auth.jwks import JwksCache
-from ingest.auth.tokens import SCOPE_ADMIN, SCOPE_EVENT_CREATE, Authenticator
+from ingest.auth.tokens import INGEST_SCOPES, SCOPE_ADMIN, SCOPE_EVENT_CREATE, Authenticator
 from ingest.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -40,9 +41,11 @@ LOCAL_ISSUER: Final = "urn:caliper-pipeline:local-issuer"
 DEFAULT_CLIENT: Final = "local-app"
 KEY_FILE: Final = "signing-key.pem"
 CLIENTS_FILE: Final = "clients.json"
-# The Timeback contract's four scopes; a client asks for some, event.create by default.
+# The Timeback contract's four scopes and the analytics one; a client asks for some,
+# event.create by default.
 GRANTABLE_SCOPES: Final = frozenset(
     {
+        SCOPE_ANALYTICS_READ_ONLY,
         SCOPE_EVENT_CREATE,
         SCOPE_ADMIN,
         "https://purl.imsglobal.org/spec/caliper/v1p1/scope/webhook.create",
@@ -109,7 +112,9 @@ class LocalIssuer:
     def jwks(self) -> dict[str, Any]:
         return self._jwks
 
-    def authenticator(self, settings: Settings) -> Authenticator:
+    def authenticator(
+        self, settings: Settings, *, required_scopes: frozenset[str] = INGEST_SCOPES
+    ) -> Authenticator:
         """What the front door checks tokens with: this issuer's keys, in-process (the
         same JWKS is served over HTTP for other clients)."""
 
@@ -122,7 +127,11 @@ class LocalIssuer:
             min_refresh_s=settings.auth_jwks_min_refresh_s,
         )
         return Authenticator(
-            keys, issuer=LOCAL_ISSUER, audience=self._audience, leeway_s=settings.auth_leeway_s
+            keys,
+            issuer=LOCAL_ISSUER,
+            audience=self._audience,
+            leeway_s=settings.auth_leeway_s,
+            required_scopes=required_scopes,
         )
 
     def issue(self, client_id: str, scopes: Iterable[str], *, now: float | None = None) -> Token:

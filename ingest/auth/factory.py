@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from ingest.auth.jwks import JwksCache, http_source
-from ingest.auth.tokens import Authenticator
+from ingest.auth.tokens import INGEST_SCOPES, Authenticator
 from ingest.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -15,8 +15,11 @@ class AuthConfigError(ValueError):
     """Auth is on but the settings do not say whom to trust."""
 
 
-def authenticator_for(settings: Settings) -> Authenticator | None:
-    """The authenticator for `auth_*` settings; None only when auth is explicitly off."""
+def authenticator_for(
+    settings: Settings, *, required_scopes: frozenset[str] = INGEST_SCOPES
+) -> Authenticator | None:
+    """The authenticator for `auth_*` settings; None only when auth is explicitly off.
+    The analytics service passes its own `required_scopes`."""
     if not settings.auth_enabled:
         return None
     if not settings.auth_issuer or not settings.auth_jwks_url:
@@ -34,6 +37,7 @@ def authenticator_for(settings: Settings) -> Authenticator | None:
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,
         leeway_s=settings.auth_leeway_s,
+        required_scopes=required_scopes,
     )
 
 

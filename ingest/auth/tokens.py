@@ -70,8 +70,12 @@ class InsufficientScopeError(AuthError):
     status = 403
     code = "insufficient_scope"
 
+    def __init__(self, message: str, *, wanted: frozenset[str] = INGEST_SCOPES) -> None:
+        super().__init__(message)
+        self.wanted = wanted
+
     def challenge(self) -> str:
-        wanted = " ".join(sorted(INGEST_SCOPES))
+        wanted = " ".join(sorted(self.wanted))
         return f'Bearer realm="{REALM}", error="insufficient_scope", scope="{wanted}"'
 
 
@@ -100,8 +104,11 @@ class Authenticator:
         issuer: str,
         audience: str | None = None,
         leeway_s: int = 30,
+        required_scopes: frozenset[str] = INGEST_SCOPES,
     ) -> None:
+        """`required_scopes`: a token needs one of them (the front door's by default)."""
         self.keys = keys
+        self.required_scopes = required_scopes
         self.issuer = issuer
         self._audience = audience
         self._leeway_s = leeway_s
@@ -116,10 +123,11 @@ class Authenticator:
         else:
             principal, until = await self._verify(token)
             self._remember(token, principal, until)
-        if not principal.scopes & INGEST_SCOPES:
+        if not principal.scopes & self.required_scopes:
+            names = " or ".join(sorted(scope.rsplit("/", 1)[-1] for scope in self.required_scopes))
             raise InsufficientScopeError(
-                f"Token of client {principal.client_id[:60]!r} lacks the event.create "
-                "or admin scope"
+                f"Token of client {principal.client_id[:60]!r} lacks the {names} scope",
+                wanted=self.required_scopes,
             )
         return principal
 

@@ -1,0 +1,1 @@
+"""The read side: the aggregator's facts over HTTP in the Edubridge Analytics API's shape."""
