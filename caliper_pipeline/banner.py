@@ -9,6 +9,7 @@ from typing import Final
 from caliper_pipeline.dev.issuer import LocalIssuer
 from caliper_pipeline.dev.issuer_routes import TOKEN_PATH
 from caliper_pipeline.try_it import command_line
+from consumers.analytics.auth import SCOPE_ANALYTICS_READ_ONLY as SCOPE
 
 CONFLICTS: Final = (
     "an event id sent again with other content is not counted: "
@@ -17,10 +18,17 @@ CONFLICTS: Final = (
 
 
 def print_banner(
-    *, url: str, bootstrap: str, oneroster: str, store: Path, issuer: LocalIssuer | None
+    *,
+    url: str,
+    analytics: str,
+    bootstrap: str,
+    oneroster: str,
+    store: Path,
+    issuer: LocalIssuer | None,
 ) -> None:
     lines = [
         f"front door: {url}",
+        f"analytics: {analytics}/docs (token: {command_line('token', '--scope', SCOPE)})",
         f"kafka: {bootstrap}",
         f"oneroster: {oneroster}",
         f"data: {store}",

@@ -2,7 +2,7 @@
 
 This process keeps the embedded broker (a binary of its own) and the development
 OneRoster server, and runs the front door (with the local issuer), the facts aggregator
-(SQLite under `data_dir`) and the results writer as child processes
+(SQLite under `data_dir`), the results writer and the analytics service as child processes
 (caliper_pipeline.child), as production runs them: on two or more cores the front door
 has one to itself. Each child starts once the one before it is ready (the front door
 first: it creates the topics); the banner is printed once all are.
@@ -36,7 +36,7 @@ from typing import Final
 from caliper_pipeline.banner import print_banner
 from caliper_pipeline.child import ChildProcess, ChildSpec
 from caliper_pipeline.child_metrics import MULTIPROC_ENV
-from caliper_pipeline.commands import aggregate, results, serve
+from caliper_pipeline.commands import aggregate, analytics, facts, results, serve
 from caliper_pipeline.dev.broker import EmbeddedBroker, port_or_free
 from caliper_pipeline.dev.issuer import LocalIssuer
 from caliper_pipeline.dev.oneroster import DevServer
@@ -46,6 +46,8 @@ from caliper_pipeline.runtime import Build, Plan
 from caliper_pipeline.up_state import UpState, write_state
 from consumers.aggregator import settings as aggregator_settings
 from consumers.aggregator.settings import AggregatorSettings
+from consumers.analytics import settings as analytics_settings
+from consumers.analytics.settings import AnalyticsSettings
 from consumers.oneroster import settings as writer_settings
 from consumers.oneroster.settings import WriterSettings
 from ingest import settings as door_settings
@@ -58,9 +60,11 @@ KILL_GRACE_S: Final = 5.0
 FRONT_DOOR: Final = "front door"
 AGGREGATOR: Final = "aggregator"
 WRITER: Final = "results writer"
+ANALYTICS: Final = "analytics"
 _DOOR: Final = door_settings.ENV_PREFIX
 _AGGREGATOR: Final = aggregator_settings.ENV_PREFIX
 _WRITER: Final = writer_settings.ENV_PREFIX
+_ANALYTICS: Final = analytics_settings.ENV_PREFIX
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class UpConfig:
     dev: DevSettings
     aggregator: AggregatorSettings
     writer: WriterSettings
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
     environ: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -81,12 +86,13 @@ class UpConfig:
             dev=DevSettings(),
             aggregator=AggregatorSettings(),
             writer=WriterSettings(),
+            analytics=AnalyticsSettings(),
             environ=dict(os.environ),
         )
 
     @property
     def store_path(self) -> Path:
-        return self.dev.data_dir.resolve() / "aggregator.sqlite3"
+        return self.dev.data_dir.resolve() / facts.UP_STORE_FILE
 
     @property
     def drain_timeout_s(self) -> float:
@@ -95,6 +101,7 @@ class UpConfig:
             self.door.shutdown_timeout_s,
             self.aggregator.shutdown_timeout_s,
             self.writer.shutdown_timeout_s,
+            self.analytics.shutdown_timeout_s,
         )
         return slowest + 2 * KILL_GRACE_S
 
@@ -113,6 +120,23 @@ class UpConfig:
         if "store_url" not in self.aggregator.model_fields_set:
             # store_path is absolute: sqlite:// + /abs/path is the documented absolute form.
             env[f"{_AGGREGATOR}STORE_URL"] = f"sqlite://{self.store_path}"
+        return env
+
+    def analytics_env(self) -> dict[str, str]:
+        """It reads the aggregator's store: the one `up` gives the aggregator, unless its
+        own store is set. Not a Kafka client, so only logs and the port are `up`'s."""
+        env = {k: v for k, v in self.environ.items() if k != MULTIPROC_ENV}
+        env |= {
+            f"{_ANALYTICS}HOST": UP_HOST,
+            f"{_ANALYTICS}LOG_LEVEL": self.door.log_level,
+            f"{_ANALYTICS}LOG_FORMAT": self.door.log_format,
+        }
+        if "store_url" not in self.analytics.model_fields_set:
+            if "store_url" in self.aggregator.model_fields_set:
+                env[f"{_ANALYTICS}STORE_URL"] = self.aggregator.store_url.get_secret_value()
+                env[f"{_ANALYTICS}STORE_SCHEMA"] = self.aggregator.store_schema
+            else:
+                env[f"{_ANALYTICS}STORE_URL"] = f"sqlite://{self.store_path}"
         return env
 
     def writer_env(
@@ -182,6 +206,14 @@ def up_children(
             ready_prefix=results.READY_LINE,
             shutdown_timeout_s=config.writer.shutdown_timeout_s + KILL_GRACE_S,
         ),
+        ChildSpec(
+            ANALYTICS,
+            # --local-issuer: trust the tokens `up`'s issuer signs (a busy port: a free one).
+            _python("caliper_pipeline", "analytics", "--local-issuer"),
+            config.analytics_env(),
+            ready_prefix=analytics.READY_PREFIX,
+            shutdown_timeout_s=config.analytics.shutdown_timeout_s + KILL_GRACE_S,
+        ),
     ]
     return [ChildProcess(spec) for spec in specs]
 
@@ -208,13 +240,14 @@ def plan_up(config: UpConfig) -> Build:
             dev_port = port_or_free(UP_HOST, config.dev.oneroster_dev_port)
             dev_server = await stack.enter_async_context(DevServer(host=UP_HOST, port=dev_port))
         children = up_children(config, broker.bootstrap_servers, metrics_dir, dev_server)
-        front_door = children[0]
+        front_door, analytics_child = children[0], children[-1]
         oneroster = dev_server.url if dev_server is not None else config.writer.base_url
 
         def ready() -> None:
             write_state(config.dev.data_dir, UpState(os.getpid(), front_door.ready_value or ""))
             print_banner(
                 url=front_door.ready_value or "",
+                analytics=analytics_child.ready_value or "",
                 bootstrap=broker.bootstrap_servers,
                 oneroster=oneroster or "",
                 store=config.store_path,

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from caliper_pipeline.dev.settings import DevSettings
 from caliper_pipeline.runtime import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from consumers.analytics.answers import ACTIVITY_METRICS, TIME_METRICS
 from consumers.analytics.errors import AnalyticsError, ParameterError
@@ -23,6 +24,7 @@ from consumers.analytics.settings import AnalyticsSettings
 from consumers.analytics.timezones import UnknownTimezoneError, zone
 
 DEFAULT_DAYS = 7
+UP_STORE_FILE = "aggregator.sqlite3"
 COLUMNS = ("date", "subject", "app", *ACTIVITY_METRICS, *TIME_METRICS)
 
 
@@ -34,7 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", help="last day YYYY-MM-DD (default: today)")
     parser.add_argument("--timezone", default="UTC", help="IANA timezone days are cut in")
     parser.add_argument("--json", action="store_true", help="the API's JSON body")
-    parser.add_argument("--store", help="store URL (default CALIPER_ANALYTICS_STORE_URL)")
+    parser.add_argument(
+        "--store",
+        help="store URL (default: CALIPER_ANALYTICS_STORE_URL, else the store of `up`)",
+    )
 
 
 def _default_days(args: argparse.Namespace) -> tuple[str, str]:
@@ -67,9 +72,16 @@ def table(answer: dict[str, Any]) -> str:
     return "\n".join([title, *lines])
 
 
+def store_url(settings: AnalyticsSettings) -> str:
+    """CALIPER_ANALYTICS_STORE_URL when set, else the store `up` writes (its data dir)."""
+    if "store_url" in settings.model_fields_set:
+        return settings.store_url.get_secret_value()
+    return f"sqlite://{DevSettings().data_dir.resolve() / UP_STORE_FILE}"
+
+
 async def _answer(args: argparse.Namespace) -> dict[str, Any]:
     settings = AnalyticsSettings()
-    url = args.store or settings.store_url.get_secret_value()
+    url = args.store or store_url(settings)
     reader = open_reader(url, schema=settings.store_schema, timeout_s=settings.query_timeout_s)
     await reader.start()
     try:

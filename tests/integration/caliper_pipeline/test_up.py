@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 COMMAND = Path(sys.executable).parent / "caliper-pipeline"
 ROOT = Path(__file__).resolve().parents[3]
-CHILDREN = ("front door", "aggregator", "results writer")
+CHILDREN = ("front door", "aggregator", "results writer", "analytics")
 
 
 @dataclass
@@ -46,6 +46,7 @@ def up_env(tmp_path: Path) -> dict[str, str]:
         "CALIPER_ISSUER_DIR": str(tmp_path / "issuer"),
         "CALIPER_DATA_DIR": str(tmp_path / "data"),
         "CALIPER_ONEROSTER_DEV_PORT": "0",
+        "CALIPER_ANALYTICS_PORT": "0",
         "CALIPER_LOG_FORMAT": "plain",
         "CALIPER_LOG_LEVEL": "INFO",
     }
@@ -202,6 +203,32 @@ def _drive(up: Up, tmp_path: Path) -> None:
     assert _metric(url, "caliper_ingest_events_total") >= 2 + len(examples)
     health = httpx.get(f"{lines['oneroster']}/ims/oneroster/gradebook/v1p2/assessmentResults")
     assert health.status_code == 200
+    _read_analytics(up)
+
+
+def _read_analytics(up: Up) -> None:
+    """The README's two examples (2024-04-24, one student), read back over the analytics
+    API with a token of the scope the banner names, and by `caliper-pipeline facts`."""
+    analytics = up.lines["analytics"].split(" ", 1)[0].removesuffix("/docs")
+    token_command = up.lines["analytics"].split("(token: ", 1)[1].rstrip(")")
+    token = subprocess.run(
+        ["bash", "-c", token_command], capture_output=True, text=True, env=up.env, check=True
+    ).stdout.strip()
+    query = {"email": "student.email@example.com", "startDate": "2024-04-24"}
+    query["endDate"] = "2024-04-24"
+    url = f"{analytics}/analytics/activity"
+    assert httpx.get(url, params=query).status_code == 401
+    answer = httpx.get(url, params=query, headers={"authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    reading = answer.json()["facts"]["2024-04-24"]["Reading"]
+    assert reading["activityMetrics"]["xpEarned"] == 100
+    assert reading["timeSpentMetrics"]["activeSeconds"] == 10
+    printed = subprocess.run(
+        [str(COMMAND), "facts", "--email", query["email"], "--from", "2024-04-24", "--to",
+         "2024-04-24", "--json"],
+        capture_output=True, text=True, env=up.env, check=True,
+    )  # fmt: skip
+    assert printed.stdout.strip() == answer.text
 
 
 def test_a_killed_child_is_named_and_stops_up_with_exit_1(tmp_path: Path) -> None:
