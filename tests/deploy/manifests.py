@@ -20,6 +20,8 @@ from pydantic_settings import BaseSettings
 
 from consumers.aggregator.metrics import AggregatorMetrics
 from consumers.aggregator.settings import AggregatorSettings
+from consumers.analytics.metrics import AnalyticsMetrics
+from consumers.analytics.settings import AnalyticsSettings
 from consumers.oneroster.metrics import WriterMetrics
 from consumers.oneroster.settings import WriterSettings
 from ingest.metrics import Metrics
@@ -54,6 +56,8 @@ class Process:
 
     command: str
     settings: type[BaseSettings]
+    # A second settings class it reads too (analytics: the front door's CALIPER_AUTH_*).
+    also: type[BaseSettings] | None = None
 
     @property
     def prefix(self) -> str:
@@ -65,12 +69,13 @@ class Process:
 INGEST: Final = Process("serve", Settings)
 AGGREGATOR: Final = Process("aggregate", AggregatorSettings)
 WRITER: Final = Process("results", WriterSettings)
+ANALYTICS: Final = Process("analytics", AnalyticsSettings, also=Settings)
 
 
 def process_of(command: list[str]) -> Process | None:
     """The process a container command starts; None for the dev server (no settings)."""
     if command[:1] == ["caliper-pipeline"]:
-        return {p.command: p for p in (INGEST, AGGREGATOR, WRITER)}[command[1]]
+        return {p.command: p for p in (INGEST, AGGREGATOR, WRITER, ANALYTICS)}[command[1]]
     if command[:3] == ["python", "-m", "caliper_pipeline.dev.oneroster"]:
         return None
     raise AssertionError(f"unknown command {command}")
@@ -138,6 +143,7 @@ def exported_metric_names() -> set[str]:
     Metrics(registry)
     AggregatorMetrics(registry)
     WriterMetrics(registry)
+    AnalyticsMetrics(registry)
     names: set[str] = set()
     for family in registry.collect():
         suffixes = {

@@ -60,8 +60,9 @@ def _env(prefix: str, **values: str) -> dict[str, str]:
 async def _start_pipeline(
     broker: EmbeddedBroker, oneroster: DevServer, tmp: Path
 ) -> tuple[list[Process], dict[str, str]]:
-    """Front door, aggregator, writer; returns them and the scrape target of each job."""
+    """Front door, aggregator, writer, analytics; returns them and the scrape target of each job."""
     http, aggregator_metrics, writer_metrics = free_port(), free_port(), free_port()
+    analytics_http = free_port()
     front_door = Process(
         "ingest",
         python("-m", "caliper_pipeline", "serve"),
@@ -109,16 +110,28 @@ async def _start_pipeline(
         ),
         tmp,
     )
-    processes = [front_door, aggregator, writer]
+    analytics = Process(
+        "analytics",
+        python("-m", "caliper_pipeline", "analytics"),
+        {
+            "CALIPER_ANALYTICS_PORT": str(analytics_http),
+            "CALIPER_ANALYTICS_STORE_URL": f"sqlite:///{tmp / 'aggregator.sqlite3'}",
+            "CALIPER_AUTH_ENABLED": "false",
+        },
+        tmp,
+    )
+    processes = [front_door, aggregator, writer, analytics]
     await asyncio.gather(
         wait_http_ok(front_door, f"http://127.0.0.1:{http}/readyz"),
         wait_http_ok(aggregator, f"http://127.0.0.1:{aggregator_metrics}/metrics"),
         wait_http_ok(writer, f"http://127.0.0.1:{writer_metrics}/metrics"),
+        wait_http_ok(analytics, f"http://127.0.0.1:{analytics_http}/healthz"),
     )
     targets = {
         "caliper-ingest": f"127.0.0.1:{http}",
         "caliper-aggregator": f"127.0.0.1:{aggregator_metrics}",
         "caliper-oneroster-writer": f"127.0.0.1:{writer_metrics}",
+        "caliper-analytics": f"127.0.0.1:{analytics_http}",
     }
     return processes, targets
 
@@ -206,7 +219,7 @@ async def _run_checks(
     oneroster: DevServer,
     envelopes: list[dict[str, Any]],
 ) -> None:
-    await _eventually(prom, 'count(up{job=~"caliper-.*"} == 1) == 3', 15)
+    await _eventually(prom, 'count(up{job=~"caliper-.*"} == 1) == 4', 15)
     statuses = await _send_traffic(
         f"http://{targets['caliper-ingest']}",
         envelopes,

@@ -58,8 +58,9 @@ def _check(where: str, process: Process | None, environment: dict[str, str]) -> 
         assert not ours, f"{where}: sets {sorted(ours)} but reads no settings"
         return
     known = variable_names(process.prefix, process.settings)
+    also = variable_names("CALIPER_", process.also) if process.also is not None else {}
     # The image's own CALIPER_HOST/PORT reach every process: only the front door reads them.
-    unknown = ours - set(known)
+    unknown = ours - set(known) - set(also)
     assert not unknown, f"{where}: {sorted(unknown)} are not settings of {process.command}"
     others = set(environment) - ours - NON_SETTINGS_VARIABLES
     assert not others, f"{where}: {sorted(others)} are read by nothing"
@@ -90,7 +91,7 @@ def test_k8s_environment_matches_settings(
 def test_every_process_is_deployed_in_both() -> None:
     compose = {p.command for p, _ in _our_services().values() if p is not None}
     k8s = {p.command for p, _ in _k8s_containers().values() if p is not None}
-    assert compose == k8s == {"serve", "aggregate", "results"}
+    assert compose == k8s == {"serve", "aggregate", "results", "analytics"}
 
 
 def test_idempotent_producers_are_on_against_apache_kafka() -> None:
