@@ -55,26 +55,27 @@ class Days:
         return (self.start + timedelta(days=index)).isoformat()
 
 
-def activity(rows: Iterable[Sequence[Any]], days: Days) -> dict[str, Any]:
-    """ACTIVITY_COLUMNS rows -> {date: {subject: {metrics..., "apps": {app: metrics}}}}."""
-    subjects: dict[tuple[str, str], Sums] = {}
-    apps: dict[tuple[str, str, str], Sums] = {}
-    for row in rows:
-        day = days.date_of(row[0])
-        subject, app = row[1], row[2] or ""
-        values = row[3:]
-        by_subject = subjects.get((day, subject))
-        if by_subject is None:
-            by_subject = subjects[(day, subject)] = _zeros()
-        _add(by_subject, values)
-        by_app = apps.get((day, subject, app))
-        if by_app is None:
-            by_app = apps[(day, subject, app)] = _zeros()
-        _add(by_app, values)
+def _decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(value)
+
+
+def activity(groups: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """(date, subject, app, *sums) rows -> {date: {subject: {metrics..., "apps": {...}}}}."""
+    by_subject: dict[tuple[str, str], Sums] = {}
+    by_app: dict[tuple[str, str, str], Sums] = {}
+    for day, subject, app, *values in groups:
+        sums = [_ZERO if v is None else _decimal(v) for v in values]
+        by_app[(day, subject, app or "")] = sums
+        total = by_subject.get((day, subject))
+        if total is None:
+            by_subject[(day, subject)] = list(sums)
+        else:
+            for i, value in enumerate(sums):
+                total[i] += value
     facts: dict[str, dict[str, Any]] = {}
-    for (day, subject), sums in sorted(subjects.items()):
+    for (day, subject), sums in sorted(by_subject.items()):
         facts.setdefault(day, {})[subject] = {**metrics_body(sums), "apps": {}}
-    for (day, subject, app), sums in sorted(apps.items()):
+    for (day, subject, app), sums in sorted(by_app.items()):
         facts[day][subject]["apps"][app] = metrics_body(sums)
     return facts
 

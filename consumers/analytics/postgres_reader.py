@@ -9,6 +9,8 @@ from typing import Any, Final
 
 import psycopg
 
+from consumers.aggregator.columns import METRICS
+from consumers.analytics.answers import Days
 from consumers.analytics.errors import StoreUnavailableError
 from consumers.analytics.reader import TOTAL_COLUMNS, Student
 
@@ -73,6 +75,19 @@ class PostgresReader:
             sql += " AND course_id = %s"
             params.append(course_id)
         return await self._query(sql + " ORDER BY event_time_utc", params)
+
+    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+        """Grouped and summed by PostgreSQL: numeric sums are exact, and its IANA zones
+        cut the local dates (the bounds limit the rows to the asked days)."""
+        sums = ", ".join(f"sum({column})" for column in METRICS)
+        sql = (
+            f"SELECT ((event_time_utc AT TIME ZONE %s)::date)::text, subject,"
+            f" coalesce(app, ''), {sums} FROM {self.schema}.facts"
+            f" WHERE {student.column} = %s"
+            " AND event_time_utc >= %s::timestamptz AND event_time_utc < %s::timestamptz"
+            " GROUP BY 1, 2, 3"
+        )
+        return await self._query(sql, (timezone, student.value, days.bounds[0], days.bounds[-1]))
 
     async def course_totals(self, student: Student, course_id: str) -> list[tuple[Any, ...]]:
         sql = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from consumers.aggregator.columns import METRICS
+from consumers.analytics.answers import Days
 
 # What /activity needs: when, where, how much.
 ACTIVITY_COLUMNS: Final = ("event_time_utc", "subject", "app", *METRICS)
@@ -66,6 +67,9 @@ class FactReader(Protocol):
         course_id: str | None = None,
     ) -> list[tuple[Any, ...]]:
         """Rows with start_utc <= event_time_utc < end_utc, in time order."""
+
+    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+        """(local date, subject, app, *sums in METRICS order) of the days' facts."""
 
     async def course_totals(self, student: Student, course_id: str) -> list[tuple[Any, ...]]:
         """TOTAL_COLUMNS of every daily_totals row of the student in the course."""

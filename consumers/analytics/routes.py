@@ -18,7 +18,7 @@ from consumers.analytics.auth import Authorize
 from consumers.analytics.errors import JSON, AnalyticsError, StoreUnavailableError, error_response
 from consumers.analytics.examples import ACTIVITY_EXAMPLE, ENROLLMENT_EXAMPLE, WEEKLY_EXAMPLE
 from consumers.analytics.metrics import AnalyticsMetrics
-from consumers.analytics.reader import ACTIVITY_COLUMNS, FACT_COLUMNS, FactReader
+from consumers.analytics.reader import FACT_COLUMNS, FactReader
 from consumers.analytics.settings import AnalyticsSettings
 from consumers.analytics.timezones import day_bounds, week_of
 
@@ -175,13 +175,13 @@ async def activity_answer(
     student = params.student(student_id, email)
     window = params.date_range(start_date, end_date, settings.max_range_days)
     name, tz = params.timezone(timezone)
-    bounds = day_bounds(window.start, window.end, tz)
-    rows = await reader.facts(student, ACTIVITY_COLUMNS, bounds[0], bounds[-1])
+    days = answers.Days(window.start, day_bounds(window.start, window.end, tz))
+    groups = await reader.activity(student, days, name)
     return {
         "studentId": student_id,
         "email": email,
         "startDate": window.start.isoformat(),
         "endDate": window.end.isoformat(),
         "timezone": name,
-        "facts": answers.activity(rows, answers.Days(window.start, bounds)),
+        "facts": answers.activity(groups),
     }

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from consumers.analytics.answers import Days
 from consumers.analytics.errors import StoreUnavailableError
 from consumers.analytics.reader import TOTAL_COLUMNS, Student
+from consumers.analytics.sqlite_sums import activity_query, exact_sums
 
 T = TypeVar("T")
 
@@ -78,6 +80,12 @@ class SqliteReader:
             params.append(course_id)
         sql += " ORDER BY event_time_utc"
         return await self._call(lambda: self._connection().execute(sql, params).fetchall())
+
+    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+        sql, params = activity_query(student, days)
+        return await self._call(
+            lambda: [exact_sums(row) for row in self._connection().execute(sql, params)]
+        )
 
     async def course_totals(self, student: Student, course_id: str) -> list[tuple[Any, ...]]:
         sql = (

@@ -1,0 +1,55 @@
+"""Exact daily sums from SQLite, computed mostly by SQLite.
+
+SQLite keeps metrics as exact decimal text, and its `sum()` of text is a double. So
+the query groups by local date (a CASE over the day bounds, evaluated in C), subject
+and app, sums the whole-number values as integers (exact in SQLite), and hands back
+the other values as one comma-joined text per group; Python adds those as Decimals,
+each distinct value once. A month of facts is one pass and a few hundred rows back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any, Final
+
+from consumers.aggregator.columns import METRICS
+from consumers.analytics.answers import Days
+from consumers.analytics.reader import Student
+
+# Whole numbers: an optional minus and digits only (str(Decimal) never writes "+" or
+# spaces; exponent forms such as "1E+3" take the exact text path).
+_NOT_WHOLE: Final = "GLOB '*[^0-9-]*'"
+
+
+def _metric_columns(column: str) -> str:
+    whole = f"sum(CASE WHEN {column} {_NOT_WHOLE} THEN NULL ELSE CAST({column} AS INTEGER) END)"
+    other = f"group_concat(CASE WHEN {column} {_NOT_WHOLE} THEN {column} END, ',')"
+    return f"{whole}, {other}"
+
+
+def activity_query(student: Student, days: Days) -> tuple[str, list[str]]:
+    """SQL and parameters: (date, subject, app, then per metric: whole sum, other texts)."""
+    bounds = days.bounds
+    dates = [days.date_of(bound) for bound in bounds[:-1]]
+    cases = " ".join("WHEN event_time_utc < ? THEN ?" for _ in dates)
+    params: list[str] = [part for pair in zip(bounds[1:], dates, strict=True) for part in pair]
+    sql = (
+        f"SELECT CASE {cases} END AS day, subject, coalesce(app, ''),"
+        f" {', '.join(_metric_columns(column) for column in METRICS)}"
+        f" FROM facts WHERE {student.column} = ? AND event_time_utc >= ? AND event_time_utc < ?"
+        " GROUP BY 1, 2, 3"
+    )
+    return sql, [*params, student.value, bounds[0], bounds[-1]]
+
+
+def exact_sums(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """(date, subject, app, whole, others, whole, others...) -> (date, subject, app, *sums)."""
+    sums: list[Decimal] = []
+    for i in range(3, len(row), 2):
+        total = Decimal(row[i] or 0)
+        if row[i + 1]:
+            for text, count in Counter(row[i + 1].split(",")).items():
+                total += Decimal(text) * count
+        sums.append(total)
+    return (row[0], row[1], row[2], *sums)
