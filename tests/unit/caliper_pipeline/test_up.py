@@ -10,8 +10,17 @@ import pytest
 
 from caliper_pipeline.child_metrics import MULTIPROC_ENV
 from caliper_pipeline.dev.oneroster import DevServer
-from caliper_pipeline.up import AGGREGATOR, FRONT_DOOR, KILL_GRACE_S, WRITER, UpConfig, up_children
+from caliper_pipeline.up import (
+    AGGREGATOR,
+    ANALYTICS,
+    FRONT_DOOR,
+    KILL_GRACE_S,
+    WRITER,
+    UpConfig,
+    up_children,
+)
 from consumers.aggregator.settings import AggregatorSettings
+from consumers.analytics.settings import AnalyticsSettings
 from consumers.aggregator.sqlite_store import SqliteStore
 from consumers.aggregator.store_factory import open_store
 from consumers.oneroster.settings import WriterSettings
@@ -42,6 +51,24 @@ def test_the_store_is_the_data_dir_file_as_printed(
     assert store.path == str(config.store_path) == str(tmp_path / "data" / "aggregator.sqlite3")
     assert settings.broker_run_id.startswith("up-")
     assert config.door.host == "127.0.0.1"
+
+
+def test_analytics_reads_the_store_the_aggregator_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALIPER_DATA_DIR", str(tmp_path / "data"))
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.analytics_env())
+    assert AnalyticsSettings().store_url.get_secret_value() == f"sqlite://{config.store_path}"
+    # A configured aggregator store (and its schema) is the one analytics reads.
+    monkeypatch.delenv("CALIPER_ANALYTICS_STORE_URL")
+    monkeypatch.setenv("CALIPER_AGGREGATOR_STORE_URL", "postgresql://postgres@127.0.0.1/test")
+    monkeypatch.setenv("CALIPER_AGGREGATOR_STORE_SCHEMA", "facts_here")
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.analytics_env())
+    settings = AnalyticsSettings()
+    assert settings.store_url.get_secret_value() == "postgresql://postgres@127.0.0.1/test"
+    assert settings.store_schema == "facts_here"
 
 
 def test_each_start_names_a_new_broker_run(tmp_path: Path) -> None:
@@ -123,7 +150,7 @@ def test_the_writer_is_pointed_at_the_dev_server_unless_configured(
 def test_the_children_in_start_order_with_their_deadlines(tmp_path: Path) -> None:
     config = UpConfig.from_environment(Settings())
     children = up_children(config, BROKER, tmp_path, None)
-    assert [child.name for child in children] == [FRONT_DOOR, AGGREGATOR, WRITER]
+    assert [child.name for child in children] == [FRONT_DOOR, AGGREGATOR, WRITER, ANALYTICS]
     assert all(child.spec.argv[:2] == [sys.executable, "-m"] for child in children)
     assert children[0].spec.argv[2:] == [
         "caliper_pipeline.up_front_door",
@@ -133,6 +160,7 @@ def test_the_children_in_start_order_with_their_deadlines(tmp_path: Path) -> Non
     assert [child.spec.argv[2:] for child in children[1:]] == [
         ["caliper_pipeline", "aggregate"],
         ["caliper_pipeline", "results"],
+        ["caliper_pipeline", "analytics", "--local-issuer"],
     ]
     door_deadline = children[0].spec.shutdown_timeout_s
     assert door_deadline == config.door.shutdown_timeout_s + KILL_GRACE_S
