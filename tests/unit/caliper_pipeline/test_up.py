@@ -20,9 +20,9 @@ from caliper_pipeline.up import (
     up_children,
 )
 from consumers.aggregator.settings import AggregatorSettings
-from consumers.analytics.settings import AnalyticsSettings
 from consumers.aggregator.sqlite_store import SqliteStore
 from consumers.aggregator.store_factory import open_store
+from consumers.analytics.settings import AnalyticsSettings
 from consumers.oneroster.settings import WriterSettings
 from ingest.settings import Settings
 
