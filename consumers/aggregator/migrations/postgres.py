@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal
 from typing import Any, Final
 
 import psycopg
 
 from consumers.aggregator.columns import DAILY_COLUMNS, METRICS
-from consumers.aggregator.facts import METRIC_NAMES
-from consumers.aggregator.folding import Totals, decode_key, from_stored
+from consumers.aggregator.folding import decode_key, from_stored
 from consumers.aggregator.migrations.versions import LATEST_VERSION, MIGRATIONS, check_known
-from consumers.aggregator.rows import waste_text
+from consumers.aggregator.rows import daily_row
 from consumers.aggregator.store import StoreError
 
 logger = logging.getLogger(__name__)
@@ -26,7 +24,6 @@ Conn = psycopg.AsyncConnection[tuple[Any, ...]]
 
 SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _CONVERT_CHUNK: Final = 10_000
-_ZERO: Final = Decimal(0)
 
 
 def _opaque_layout(s: str) -> list[str]:
@@ -70,21 +67,6 @@ def _relational_facts(s: str) -> list[str]:
     ]
 
 
-def daily_copy_row(totals: Totals) -> tuple[Any, ...]:
-    """A `daily_totals` row for COPY (DAILY_COLUMNS order; numerics as Decimal)."""
-    metrics = totals.metrics
-    return (
-        *totals.key,
-        totals.student_sourced_id,
-        totals.email,
-        totals.course_id,
-        totals.course_name,
-        totals.events,
-        *(metrics.get(name, _ZERO) for name in METRIC_NAMES),
-        waste_text(totals.waste_by_sub_type),
-    )
-
-
 async def _convert_daily_totals(conn: Conn, s: str) -> None:
     """Every opaque row, decoded exactly as the old release read it, as columns. Rows
     with a NULL value (a key created and never filled) were never totals."""
@@ -96,7 +78,7 @@ async def _convert_daily_totals(conn: Conn, s: str) -> None:
         )
         while rows := await source.fetchmany(_CONVERT_CHUNK):
             try:
-                batch = [daily_copy_row(from_stored(decode_key(str(k)), bytes(v))) for k, v in rows]
+                batch = [daily_row(from_stored(decode_key(str(k)), bytes(v))) for k, v in rows]
             except (ValueError, KeyError, TypeError) as exc:
                 raise StoreError(f"unreadable daily_totals row: {exc}", retriable=False) from exc
             copying = f"COPY {s}.daily_totals ({columns}) FROM STDIN"
