@@ -13,7 +13,8 @@ from consumers.analytics.auth import SCOPE_ANALYTICS_READ_ONLY as SCOPE
 
 CONFLICTS: Final = (
     "an event id sent again with other content is not counted: "
-    "caliper_aggregator_conflicts_total on /metrics, topic caliper.events.conflicts"
+    "caliper_aggregator_conflicts_total on /metrics, topic caliper.events.conflicts; "
+    "`caliper-pipeline facts` keeps the first version's numbers"
 )
 
 

@@ -38,6 +38,13 @@ class StoreUnavailableError(AnalyticsError):
     code = "store_unavailable"
 
 
+class InternalError(AnalyticsError):
+    """500: a fault of ours (a bug, a store value we cannot read); logged with its trace."""
+
+    status = 500
+    code = "internal_error"
+
+
 class AuthorizationError(AnalyticsError):
     """401 or 403, with the RFC 6750 challenge the shell's authenticator produced."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,12 +16,20 @@ from starlette.responses import Response
 from consumers.aggregator.columns import METRICS
 from consumers.analytics import answers, params
 from consumers.analytics.auth import Authorize
-from consumers.analytics.errors import JSON, AnalyticsError, StoreUnavailableError, error_response
+from consumers.analytics.errors import (
+    JSON,
+    AnalyticsError,
+    InternalError,
+    StoreUnavailableError,
+    error_response,
+)
 from consumers.analytics.examples import ACTIVITY_EXAMPLE, ENROLLMENT_EXAMPLE, WEEKLY_EXAMPLE
 from consumers.analytics.metrics import AnalyticsMetrics
 from consumers.analytics.reader import FACT_COLUMNS, FactReader
 from consumers.analytics.settings import AnalyticsSettings
 from consumers.analytics.timezones import day_bounds, week_of
+
+logger = logging.getLogger(__name__)
 
 STUDENT_ID: Final = Query(
     None,
@@ -70,6 +79,10 @@ def analytics_router(context: Context) -> APIRouter:
             response = error_response(
                 [StoreUnavailableError(f"the store did not answer in {settings.query_timeout_s} s")]
             )
+        except Exception:
+            # Answered in our error shape and counted, so the 5xx alert sees it too.
+            logger.exception("%s failed", endpoint)
+            response = error_response([InternalError("internal error; the service logged it")])
         context.metrics.requests.labels(endpoint, str(response.status_code)).inc()
         context.metrics.duration.labels(endpoint).observe(time.perf_counter() - started)
         return response

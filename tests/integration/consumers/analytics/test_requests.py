@@ -99,6 +99,31 @@ async def test_a_missing_store_is_503_not_500(tmp_path: Path) -> None:
     assert ready.status_code == 503
 
 
+async def test_an_unreadable_store_value_is_a_counted_500(store: str) -> None:
+    """A fault of ours (here a metric someone wrote by hand as 'abc') is answered in the
+    error shape and counted, so CaliperAnalyticsErrors fires on it."""
+    conn = sqlite3.connect(store.removeprefix("sqlite://"), isolation_level=None)
+    conn.execute(
+        "INSERT INTO facts (event_id, event_type, event_time, event_time_utc, date_utc,"
+        " student_id, student_sourced_id, subject, xp_earned) VALUES"
+        " ('urn:uuid:1', 'ActivityEvent', '2026-03-03T10:00:00Z',"
+        " '2026-03-03T10:00:00.000000Z', '2026-03-03', 'https://x/users/stu-1', 'stu-1',"
+        " 'Math', 'abc')"
+    )
+    conn.close()
+    async with (
+        analytics_server(store) as (url, registry),
+        httpx.AsyncClient(base_url=url) as client,
+    ):
+        response = await client.get("/analytics/activity", params=WEEK)
+        counted = registry.get_sample_value(
+            "caliper_analytics_requests_total", {"endpoint": "activity", "status": "500"}
+        )
+    assert response.status_code == 500
+    assert problems(response) == [("$.query", "internal_error")]
+    assert counted == 1
+
+
 async def test_docs_are_served_without_a_cdn(store: str) -> None:
     async with analytics_server(store) as (url, _), httpx.AsyncClient(base_url=url) as client:
         page = await client.get("/docs")
