@@ -12,9 +12,8 @@ from caliper_pipeline.try_it import command_line
 from consumers.analytics.auth import SCOPE_ANALYTICS_READ_ONLY as SCOPE
 
 CONFLICTS: Final = (
-    "an event id sent again with other content is not counted: "
-    "caliper_aggregator_conflicts_total on /metrics, topic caliper.events.conflicts; "
-    "`caliper-pipeline facts` keeps the first version's numbers"
+    "an id re-sent with other content is not counted (caliper_aggregator_conflicts_total, "
+    "topic caliper.events.conflicts): facts keep the first version"
 )
 
 
