@@ -199,3 +199,23 @@ async def test_malformed_records_are_counted_and_skipped(
     assert_daily_equal(
         await read_daily(bootstrap_servers, settings.daily_topic), expected_daily(good)
     )
+
+
+async def test_a_nul_in_a_name_adds_up_across_batches(
+    bootstrap_servers: str, store_config: StoreConfig
+) -> None:
+    """SQLite's ->> cut a key at U+0000, so each batch overwrote the total; PostgreSQL
+    refused the text and retried the batch forever. The fact carries U+FFFD instead."""
+    settings = aggregator_settings(store_config)
+    rng = random.Random(6)
+    events = [timeback_event(n, rng, students=1) for n in range(6)]
+    for event in events:
+        event["object"]["app"] = {"name": "App\x00Two"}
+    async with running(settings, bootstrap_servers) as (registry, watcher):
+        for upto in (3, 6):  # two batches on the same keys
+            await produce(bootstrap_servers, settings.events_topic, events[upto - 3 : upto])
+            await wait_caught_up(watcher, settings.events_topic, upto)
+        totals = await watcher.all_totals()
+        assert registry.get_sample_value("caliper_aggregator_malformed_records_total") == 0
+    assert {t.key[3] for t in totals} == {"App\ufffdTwo"}
+    assert sum(t.events for t in totals) == 6

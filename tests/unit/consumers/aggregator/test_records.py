@@ -96,3 +96,18 @@ def test_every_valid_conformance_event_is_a_fact_or_generic() -> None:
             assert parsed.kind is not Kind.MALFORMED, (path.name, parsed.reason)
             kinds[parsed.kind] += 1
     assert kinds[Kind.FACT] >= 10
+
+
+def test_a_nul_in_a_name_becomes_the_replacement_character() -> None:
+    """Neither store keeps U+0000 (SQLite's ->> cuts text there, PostgreSQL refuses it),
+    so the fact carries U+FFFD; the digest is still of the event as it was sent."""
+    event = XP_EVENT | {"object": XP_EVENT["object"] | {"app": {"name": "A\x00B"}}}
+    parsed = parse(value(event), HEADERS)
+    assert parsed.fact is not None
+    assert parsed.fact.app == "A\ufffdB"
+    assert (
+        parsed.digest
+        != parse(
+            value(XP_EVENT | {"object": event["object"] | {"app": {"name": "A\ufffdB"}}}), HEADERS
+        ).digest
+    )
