@@ -148,9 +148,18 @@ def from_stored(key: DailyKey, stored: bytes | str) -> Totals:
     )
 
 
+_JSON_INT_MIN: Final = -(2**63)
+_JSON_INT_MAX: Final = 2**64 - 1  # orjson writes integers in [-2^63, 2^64 - 1] only
+
+
 def json_number(value: Decimal) -> int | float:
-    """Whole numbers stay integers; others become the nearest double for JSON readers."""
-    return int(value) if value == value.to_integral_value() else float(value)
+    """Whole numbers stay integers (within what orjson writes: a larger sum raised in the
+    middle of a batch); others, and wider whole numbers, become the nearest double."""
+    if value == value.to_integral_value():
+        whole = int(value)
+        if _JSON_INT_MIN <= whole <= _JSON_INT_MAX:
+            return whole
+    return float(value)
 
 
 def daily_value(totals: Totals) -> dict[str, Any]:

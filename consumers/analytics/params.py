@@ -11,6 +11,8 @@ from consumers.analytics.reader import Student
 from consumers.analytics.timezones import UnknownTimezoneError, zone
 
 DEFAULT_TIMEZONE = "UTC"
+# Day bounds are fixed-width UTC text and a range's ends +-1 day must exist as dates.
+FIRST_YEAR, LAST_YEAR = 1000, 9998
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +33,17 @@ def student(student_id: str | None, email: str | None) -> Student:
             code="student_required" if student_id is None else "student_ambiguous",
         )
     value = student_id if student_id is not None else email
-    if not value or len(value) > 512:
-        name = "studentId" if student_id is not None else "email"
-        raise ParameterError(f"{name} must be 1 to 512 characters", path=_path(name))
+    name = "studentId" if student_id is not None else "email"
+    _check_text(name, value, 512)
     return Student.of(student_id, email)
+
+
+def _check_text(name: str, value: str | None, longest: int) -> None:
+    if not value or len(value) > longest:
+        raise ParameterError(f"{name} must be 1 to {longest} characters", path=_path(name))
+    if "\x00" in value:
+        # No store holds U+0000 (the aggregator writes U+FFFD): it cannot match anything.
+        raise ParameterError(f"{name} must not contain U+0000", path=_path(name))
 
 
 def timezone(name: str | None) -> tuple[str, ZoneInfo]:
@@ -55,13 +64,20 @@ def day(name: str, value: str | None) -> date:
     try:
         if len(value) != 10:
             raise ValueError(value)
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         raise ParameterError(
             f"{name} must be a date YYYY-MM-DD, got {value[:32]!r}",
             path=_path(name),
             code="malformed_date",
         ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise ParameterError(
+            f"{name} must be in the years {FIRST_YEAR} to {LAST_YEAR}, got {value}",
+            path=_path(name),
+            code="date_out_of_range",
+        )
+    return parsed
 
 
 def date_range(start: str | None, end: str | None, max_days: int) -> Range:
@@ -90,6 +106,5 @@ def optional_range(start: str | None, end: str | None, max_days: int) -> Range |
 def required_text(name: str, value: str | None) -> str:
     if not value:
         raise ParameterError(f"{name} is required", path=_path(name), code="required")
-    if len(value) > 2048:
-        raise ParameterError(f"{name} is longer than 2048 characters", path=_path(name))
+    _check_text(name, value, 2048)
     return value

@@ -17,14 +17,21 @@ from consumers.aggregator.columns import METRICS
 from consumers.analytics.answers import Days
 from consumers.analytics.reader import Student
 
-# Whole numbers: an optional minus and digits only (str(Decimal) never writes "+" or
-# spaces; exponent forms such as "1E+3" take the exact text path).
-_NOT_WHOLE: Final = "GLOB '*[^0-9-]*'"
+# Summed as integers: an optional minus and at most 12 characters of digits (str(Decimal)
+# never writes "+" or spaces). Exponent forms such as "1E+3" and wider numbers take the
+# exact text path: CAST stops at 2^63 - 1 and a sum of a million 12-digit values stays
+# below it, where SQLite's integer sum() would raise on overflow.
+_WHOLE_DIGITS: Final = 12
+
+
+def _not_whole(column: str) -> str:
+    return f"({column} GLOB '*[^0-9-]*' OR length({column}) > {_WHOLE_DIGITS})"
 
 
 def _metric_columns(column: str) -> str:
-    whole = f"sum(CASE WHEN {column} {_NOT_WHOLE} THEN NULL ELSE CAST({column} AS INTEGER) END)"
-    other = f"group_concat(CASE WHEN {column} {_NOT_WHOLE} THEN {column} END, ',')"
+    not_whole = _not_whole(column)
+    whole = f"sum(CASE WHEN {not_whole} THEN NULL ELSE CAST({column} AS INTEGER) END)"
+    other = f"group_concat(CASE WHEN {not_whole} THEN {column} END, ',')"
     return f"{whole}, {other}"
 
 

@@ -57,6 +57,13 @@ def problems(response: httpx.Response) -> list[tuple[str, str]]:
         (WEEK | {"endDate": "2027-03-08"}, "$.query.endDate", "range_too_long"),
         (WEEK | {"startDate": "2026-3-2"}, "$.query.startDate", "malformed_date"),
         (WEEK | {"startDate": "2026-02-30"}, "$.query.startDate", "malformed_date"),
+        (WEEK | {"endDate": "9999-12-31"}, "$.query.endDate", "date_out_of_range"),
+        (
+            WEEK | {"startDate": "0001-01-01", "timezone": "Asia/Tokyo"},
+            "$.query.startDate",
+            "date_out_of_range",
+        ),
+        (WEEK | {"studentId": "stu\x001"}, "$.query.studentId", "bad_request"),
         (
             {"startDate": "2026-03-02", "endDate": "2026-03-08"},
             "$.query.studentId",
@@ -83,7 +90,11 @@ async def test_other_endpoints_name_their_own_missing_parameters(store: str) -> 
             "/analytics/enrollment",
             params={"studentId": "stu-1", "courseId": "c", "startDate": "2026-03-02"},
         )
+        late_week = await client.get(
+            "/analytics/facts/weekly", params={"studentId": "stu-1", "weekDate": "9999-12-31"}
+        )
     assert problems(weekly) == [("$.query.weekDate", "required")]
+    assert problems(late_week) == [("$.query.weekDate", "date_out_of_range")]
     assert problems(enrollment) == [("$.query.courseId", "required")]
     assert problems(one_sided) == [("$.query.endDate", "required")]
 
@@ -122,6 +133,27 @@ async def test_an_unreadable_store_value_is_a_counted_500(store: str) -> None:
     assert response.status_code == 500
     assert problems(response) == [("$.query", "internal_error")]
     assert counted == 1
+
+
+async def test_whole_numbers_beyond_64_bits_are_summed_not_refused(store: str) -> None:
+    """SQLite's CAST stops at 2^63 - 1 and its integer sum() raises on overflow: wide
+    values take the exact text path, and a sum orjson cannot write as an integer is a
+    double (not a 500)."""
+    conn = sqlite3.connect(store.removeprefix("sqlite://"), isolation_level=None)
+    for n, questions in enumerate(["10000000000000000000", "10000000000000000000", "7"]):
+        conn.execute(
+            "INSERT INTO facts (event_id, event_type, event_time, event_time_utc, date_utc,"
+            " student_id, student_sourced_id, subject, total_questions) VALUES"
+            " (?, 'ActivityEvent', '2026-03-03T10:00:00Z', '2026-03-03T10:00:00.000000Z',"
+            " '2026-03-03', 'https://x/users/stu-1', 'stu-1', 'Math', ?)",
+            (f"urn:uuid:{n}", questions),
+        )
+    conn.close()
+    async with analytics_server(store) as (url, _), httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/analytics/activity", params=WEEK)
+    assert response.status_code == 200, response.text
+    math = response.json()["facts"]["2026-03-03"]["Math"]
+    assert math["activityMetrics"]["totalQuestions"] == 2e19 + 7
 
 
 async def test_docs_are_served_without_a_cdn(store: str) -> None:

@@ -16,6 +16,7 @@ from consumers.aggregator.folding import (
     encode_key,
     fold,
     from_stored,
+    json_number,
     of_fact,
     to_stored,
 )
@@ -142,3 +143,13 @@ def test_fold_is_of_fact_then_add_in_order() -> None:
         reference[one.daily_key] = of_fact(one) if previous is None else add(previous, of_fact(one))
     assert fold(facts) == reference
     assert list(fold(facts)) == list(reference)
+
+
+def test_json_numbers_are_what_orjson_can_write() -> None:
+    assert json_number(Decimal(2**64 - 1)) == 2**64 - 1
+    assert json_number(Decimal(-(2**63))) == -(2**63)
+    # A wider whole sum (two totalQuestions of 10^19) is a double, not an orjson error.
+    wide = json_number(Decimal(2 * 10**19))
+    assert isinstance(wide, float)
+    assert orjson.loads(orjson.dumps(wide)) == 2e19
+    assert json_number(Decimal("2.5")) == 2.5
