@@ -54,6 +54,16 @@ class Days:
         index = bisect_right(self.bounds, utc_text) - 1
         return (self.start + timedelta(days=index)).isoformat()
 
+    def day_case(self, bound: str, label: str) -> tuple[str, list[str]]:
+        """A SQL `CASE` that names each row's local day from these bounds, and its
+        parameters (`bound`/`label`: the placeholders). Every store cuts days with the
+        bounds computed here from zoneinfo, never with its own zone rules (PostgreSQL
+        reads `CET` as a fixed-offset abbreviation; Python's CET has summer time)."""
+        dates = [(self.start + timedelta(days=i)).isoformat() for i in range(len(self.bounds) - 1)]
+        whens = " ".join(f"WHEN event_time_utc < {bound} THEN {label}" for _ in dates)
+        params = [part for pair in zip(self.bounds[1:], dates, strict=True) for part in pair]
+        return f"CASE {whens} END", params
+
 
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(value)

@@ -77,17 +77,18 @@ class PostgresReader:
         return await self._query(sql + " ORDER BY event_time_utc", params)
 
     async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
-        """Grouped and summed by PostgreSQL: numeric sums are exact, and its IANA zones
-        cut the local dates (the bounds limit the rows to the asked days)."""
+        """Grouped and summed by PostgreSQL (numeric sums are exact); the local dates
+        are cut at the bounds computed in Python, as for SQLite."""
         sums = ", ".join(f"sum({column})" for column in METRICS)
+        day, params = days.day_case("%s::timestamptz", "%s")
         sql = (
-            f"SELECT ((event_time_utc AT TIME ZONE %s)::date)::text, subject,"
-            f" coalesce(app, ''), {sums} FROM {self.schema}.facts"
+            f"SELECT {day}, subject, coalesce(app, ''), {sums} FROM {self.schema}.facts"
             f" WHERE {student.column} = %s"
             " AND event_time_utc >= %s::timestamptz AND event_time_utc < %s::timestamptz"
             " GROUP BY 1, 2, 3"
         )
-        return await self._query(sql, (timezone, student.value, days.bounds[0], days.bounds[-1]))
+        bounds = (student.value, days.bounds[0], days.bounds[-1])
+        return await self._query(sql, (*params, *bounds))
 
     async def course_totals(self, student: Student, course_id: str) -> list[tuple[Any, ...]]:
         sql = (

@@ -38,11 +38,9 @@ def _metric_columns(column: str) -> str:
 def activity_query(student: Student, days: Days) -> tuple[str, list[str]]:
     """SQL and parameters: (date, subject, app, then per metric: whole sum, other texts)."""
     bounds = days.bounds
-    dates = [days.date_of(bound) for bound in bounds[:-1]]
-    cases = " ".join("WHEN event_time_utc < ? THEN ?" for _ in dates)
-    params: list[str] = [part for pair in zip(bounds[1:], dates, strict=True) for part in pair]
+    day, params = days.day_case("?", "?")
     sql = (
-        f"SELECT CASE {cases} END AS day, subject, coalesce(app, ''),"
+        f"SELECT {day} AS day, subject, coalesce(app, ''),"
         f" {', '.join(_metric_columns(column) for column in METRICS)}"
         f" FROM facts WHERE {student.column} = ? AND event_time_utc >= ? AND event_time_utc < ?"
         " GROUP BY 1, 2, 3"

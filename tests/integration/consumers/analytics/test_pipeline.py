@@ -2,8 +2,8 @@
 
 The expected numbers are worked out by hand in the comments: days are cut in the
 asked timezone (Asia/Tokyo +09:00, Asia/Kolkata +05:30, America/New_York across the
-DST start of 2026-03-08), a negative XP counts, a conflicting re-send and a duplicate
-do not change anything.
+DST start of 2026-03-08, CET in summer time), a negative XP counts, a conflicting
+re-send and a duplicate do not change anything.
 """
 
 from __future__ import annotations
@@ -63,7 +63,12 @@ EVENTS = [
     event(4, "2026-03-03T14:00:00Z", "xpEarned", -2.5),  # Tokyo 03-03 23:00
     event(5, "2026-03-04T18:29:00Z", "xpEarned", 1),  # Kolkata 03-04 23:59
     event(6, "2026-03-04T18:30:00Z", "xpEarned", 2),  # Kolkata 03-05 00:00
-]
+    # CET 07-01 00:30 (summer time, +02:00); PostgreSQL's own `CET` is a fixed +01:00.
+    event(7, "2026-06-30T22:30:00Z", "xpEarned", 4) | {"object": {
+        "id": "https://app.example/ctx/1", "type": "TimebackActivityContext",
+        "subject": "Math", "course": {"id": f"{COURSE}-2", "name": "Geometry"},
+    }},
+]  # fmt: skip
 
 
 def conflicting_first() -> dict[str, Any]:
@@ -168,11 +173,15 @@ async def test_answers_cut_days_in_the_asked_timezone(
         )  # fmt: skip
         assert (march_4_tokyo["events"], march_4_tokyo["activityMetrics"]["xpEarned"]) == (2, 3)
 
+        cet = await activity("CET", "2026-06-30", "2026-07-01")
+        assert sorted(cet) == ["2026-07-01"]
+        assert xp(cet, "2026-07-01") == 4
+
         unknown = await get(
             "/analytics/activity", studentId="stu-nobody", startDate="2026-03-01",
             endDate="2026-03-10",
         )  # fmt: skip
         assert unknown["facts"] == {}
-        # UTC, Tokyo, Kolkata, New York and the unknown student.
+        # UTC, Tokyo, Kolkata, New York, CET and the unknown student.
         labels = {"endpoint": "activity", "status": "200"}
-        assert registry.get_sample_value("caliper_analytics_requests_total", labels) == 5
+        assert registry.get_sample_value("caliper_analytics_requests_total", labels) == 6
