@@ -76,7 +76,7 @@ class PostgresReader:
             params.append(course_id)
         return await self._query(sql + " ORDER BY event_time_utc", params)
 
-    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+    async def activity(self, student: Student, days: Days) -> list[tuple[Any, ...]]:
         """Grouped and summed by PostgreSQL (numeric sums are exact); the local dates
         are cut at the bounds computed in Python, as for SQLite."""
         sums = ", ".join(f"sum({column})" for column in METRICS)

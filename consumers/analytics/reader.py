@@ -68,7 +68,7 @@ class FactReader(Protocol):
     ) -> list[tuple[Any, ...]]:
         """Rows with start_utc <= event_time_utc < end_utc, in time order."""
 
-    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+    async def activity(self, student: Student, days: Days) -> list[tuple[Any, ...]]:
         """(local date, subject, app, *sums in METRICS order) of the days' facts."""
 
     async def course_totals(self, student: Student, course_id: str) -> list[tuple[Any, ...]]:

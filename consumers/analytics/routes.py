@@ -189,7 +189,7 @@ async def activity_answer(
     window = params.date_range(start_date, end_date, settings.max_range_days)
     name, tz = params.timezone(timezone)
     days = answers.Days(window.start, day_bounds(window.start, window.end, tz))
-    groups = await reader.activity(student, days, name)
+    groups = await reader.activity(student, days)
     return {
         "studentId": student_id,
         "email": email,

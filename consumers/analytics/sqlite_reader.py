@@ -81,7 +81,7 @@ class SqliteReader:
         sql += " ORDER BY event_time_utc"
         return await self._call(lambda: self._connection().execute(sql, params).fetchall())
 
-    async def activity(self, student: Student, days: Days, timezone: str) -> list[tuple[Any, ...]]:
+    async def activity(self, student: Student, days: Days) -> list[tuple[Any, ...]]:
         sql, params = activity_query(student, days)
         return await self._call(
             lambda: [exact_sums(row) for row in self._connection().execute(sql, params)]

@@ -110,18 +110,24 @@ async def test_a_missing_store_is_503_not_500(tmp_path: Path) -> None:
     assert ready.status_code == 503
 
 
-async def test_an_unreadable_store_value_is_a_counted_500(store: str) -> None:
-    """A fault of ours (here a metric someone wrote by hand as 'abc') is answered in the
-    error shape and counted, so CaliperAnalyticsErrors fires on it."""
+def write_fact(store: str, n: int, column: str, stored: str) -> None:
+    """A `facts` row of stu-1 on 2026-03-03 (Math) with one metric as stored text,
+    written by hand: what the aggregator would never write, but a person could."""
     conn = sqlite3.connect(store.removeprefix("sqlite://"), isolation_level=None)
     conn.execute(
         "INSERT INTO facts (event_id, event_type, event_time, event_time_utc, date_utc,"
-        " student_id, student_sourced_id, subject, xp_earned) VALUES"
-        " ('urn:uuid:1', 'ActivityEvent', '2026-03-03T10:00:00Z',"
-        " '2026-03-03T10:00:00.000000Z', '2026-03-03', 'https://x/users/stu-1', 'stu-1',"
-        " 'Math', 'abc')"
+        f" student_id, student_sourced_id, subject, {column}) VALUES"
+        " (?, 'ActivityEvent', '2026-03-03T10:00:00Z', '2026-03-03T10:00:00.000000Z',"
+        " '2026-03-03', 'https://x/users/stu-1', 'stu-1', 'Math', ?)",
+        (f"urn:uuid:{n}", stored),
     )
     conn.close()
+
+
+async def test_an_unreadable_store_value_is_a_counted_500(store: str) -> None:
+    """A fault of ours (here a metric someone wrote by hand as 'abc') is answered in the
+    error shape and counted, so CaliperAnalyticsErrors fires on it."""
+    write_fact(store, 1, "xp_earned", "abc")
     async with (
         analytics_server(store) as (url, registry),
         httpx.AsyncClient(base_url=url) as client,
@@ -139,16 +145,8 @@ async def test_whole_numbers_beyond_64_bits_are_summed_not_refused(store: str) -
     """SQLite's CAST stops at 2^63 - 1 and its integer sum() raises on overflow: wide
     values take the exact text path, and a sum orjson cannot write as an integer is a
     double (not a 500)."""
-    conn = sqlite3.connect(store.removeprefix("sqlite://"), isolation_level=None)
     for n, questions in enumerate(["10000000000000000000", "10000000000000000000", "7"]):
-        conn.execute(
-            "INSERT INTO facts (event_id, event_type, event_time, event_time_utc, date_utc,"
-            " student_id, student_sourced_id, subject, total_questions) VALUES"
-            " (?, 'ActivityEvent', '2026-03-03T10:00:00Z', '2026-03-03T10:00:00.000000Z',"
-            " '2026-03-03', 'https://x/users/stu-1', 'stu-1', 'Math', ?)",
-            (f"urn:uuid:{n}", questions),
-        )
-    conn.close()
+        write_fact(store, n, "total_questions", questions)
     async with analytics_server(store) as (url, _), httpx.AsyncClient(base_url=url) as client:
         response = await client.get("/analytics/activity", params=WEEK)
     assert response.status_code == 200, response.text
