@@ -22,9 +22,9 @@ import orjson
 from caliper_pipeline.dev.issuer import LocalIssuer
 from caliper_pipeline.dev.settings import DevSettings
 from ingest.auth.tokens import SCOPE_EVENT_CREATE
-from ingest.http.limits import DocumentLimits, check_document
 from ingest.settings import Settings
 from validators import EnvelopeValidator
+from validators.limits import DocumentLimits, check_document
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared/conformance/timeback-clients"
 

@@ -35,6 +35,15 @@ class MalformedJsonError(IngestError):
     code = "malformed_json"
 
 
+class DocumentLimitExceededError(IngestError):
+    """A parsed body breaks a document limit (validators/limits.py): depth, string or
+    key length, number range; the code is the limit's."""
+
+    def __init__(self, code: str, message: str, *, path: str) -> None:
+        super().__init__(message, path=path)
+        self.code = code
+
+
 class BodyTooLargeError(IngestError):
     status = 413
     code = "body_too_large"

@@ -18,8 +18,10 @@ from validators.caliper import caliper_event_issues
 from validators.engines import DEFAULT_ENGINE, Engine, Verdict, resolve
 from validators.errors import ValidationIssue, echo, join_path
 from validators.explain import explain_errors
+from validators.limits import DocumentLimits
 from validators.result import ValidationResult
 from validators.schema_store import SchemaDocument, envelope_document, shared_document
+from validators.screen import EnvelopeScreen
 from validators.timeback import normalize, timeback_issues
 from validators.times import TimeBounds, TimeWindow
 from validators.vocabulary import TIMEBACK_ACTIONS, TIMEBACK_PROFILE
@@ -38,7 +40,10 @@ class EnvelopeValidator:
     """Build once, reuse everywhere: schemas are compiled on first use and cached.
 
     `engine` picks the hot path's validator; "rust" falls back to "python" (logged
-    once) where jsonschema-rs is not installed, and `self.engine` says which runs."""
+    once) where jsonschema-rs is not installed, and `self.engine` says which runs.
+    With `limits`, `validate` first raises DocumentLimitError for a document that
+    breaks one; on the Rust engine a Timeback envelope is then screened in one native
+    pass (validators/screen.py) and only one the screen refuses takes the full path."""
 
     def __init__(
         self,
@@ -47,6 +52,7 @@ class EnvelopeValidator:
         max_errors: int = DEFAULT_MAX_ERRORS,
         engine: Engine = DEFAULT_ENGINE,
         time_bounds: TimeBounds | None = None,
+        limits: DocumentLimits | None = None,
     ) -> None:
         if max_events < 1 or max_errors < 1:
             raise ValueError("max_events and max_errors must be at least 1")
@@ -54,6 +60,14 @@ class EnvelopeValidator:
         self.max_errors = max_errors
         self.engine: Engine = resolve(engine)
         self.time_bounds = time_bounds or TimeBounds()
+        self.limits = limits
+        self.screen: EnvelopeScreen | None = None
+        if limits is not None and self.engine == "rust":
+            self.screen = EnvelopeScreen(
+                max_events=max_events,
+                max_depth=limits.max_depth,
+                max_string_chars=limits.max_string_chars,
+            )
         self._envelope = envelope_document(max_events)
         self._envelope_valid = self._envelope.verdict(None, self.engine)
         self._verdicts: dict[str, Verdict] = {}
@@ -85,8 +99,18 @@ class EnvelopeValidator:
                 self.schema_verdict(kind)
 
     def validate(self, envelope: Any) -> ValidationResult:
-        issues: list[ValidationIssue] = []
+        """Every problem of `envelope`, or its events, normalized, when it has none."""
         window = TimeWindow.at(self.time_bounds, self.time_bounds.clock())
+        if self.screen is not None:
+            events = self.screen.events(envelope, window)
+            if events is not None:
+                return ValidationResult(valid=True, events=events)
+        if self.limits is not None:
+            self.limits.check(envelope)
+        return self._validate_in_full(envelope, window)
+
+    def _validate_in_full(self, envelope: Any, window: TimeWindow) -> ValidationResult:
+        issues: list[ValidationIssue] = []
         if not self._envelope_valid(envelope):
             issues.extend(_with_item_index(self._envelope.explain(envelope)))
         if isinstance(envelope, dict):

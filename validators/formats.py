@@ -65,7 +65,9 @@ FORMAT_PATTERNS: Final[dict[str, str]] = {
 }
 
 _COMPILED: Final = {name: re.compile(pattern) for name, pattern in FORMAT_PATTERNS.items()}
-_USERS_URL: Final = re.compile(r"https?://[^\s]+/users/([^/\s?#]+)/?")
+# A OneRoster users URL; `[^{_SPACE}]` is Python's `[^\s]`, spelled out for the Rust engine.
+USERS_URL: Final = rf"https?://[^{_SPACE}]+/users/([^/{_SPACE}?#]+)/?"
+_USERS_URL: Final = re.compile(USERS_URL)
 
 
 def _checker(name: str) -> Callable[[object], bool]:

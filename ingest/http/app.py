@@ -35,6 +35,7 @@ from ingest.kafka.publisher import KafkaOptions, KafkaPublisher, Publisher
 from ingest.metrics import Metrics
 from ingest.settings import Settings
 from validators import EnvelopeValidator
+from validators.limits import DocumentLimits
 from validators.times import TimeBounds
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,6 @@ def create_app(
     kafka: KafkaOptions | None = None,
     publisher: Publisher | None = None,
     registry: CollectorRegistry | None = None,
-    validator: EnvelopeValidator | None = None,
     authenticator: Authenticator | None = None,
     token_url: str | None = None,
     known_clients: Iterable[str] = (),
@@ -85,11 +85,14 @@ def create_app(
     metrics = Metrics(registry if registry is not None else CollectorRegistry(), known)
     metrics.pending.set_function(lambda: the_publisher.pending_records)
     metrics.pending_limit.set(settings.max_pending_records)
-    the_validator = validator or EnvelopeValidator(
+    the_validator = EnvelopeValidator(
         max_events=settings.max_events,
         max_errors=settings.max_errors,
         engine=settings.validation_engine,
         time_bounds=TimeBounds(settings.earliest_event_time, settings.max_future_skew_s),
+        limits=DocumentLimits(
+            max_depth=settings.max_depth, max_string_chars=settings.max_string_chars
+        ),
     )
 
     @asynccontextmanager

@@ -21,14 +21,21 @@ from starlette.types import Receive, Scope
 
 from ingest.auth.ratelimit import RateLimitedError, RateLimiter
 from ingest.auth.tokens import Authenticator, AuthError
-from ingest.errors import JSON, IngestError, MalformedJsonError, PublishError, body
+from ingest.errors import (
+    JSON,
+    DocumentLimitExceededError,
+    IngestError,
+    MalformedJsonError,
+    PublishError,
+    body,
+)
 from ingest.http.body import BodyHeaders, read_body
-from ingest.http.limits import DocumentLimits
 from ingest.kafka.publisher import Publisher
 from ingest.kafka.records import context_of, event_records, rejected_record
 from ingest.metrics import ANONYMOUS, UNAUTHENTICATED, Metrics
 from ingest.settings import Settings
 from validators import EnvelopeValidator, ValidationIssue
+from validators.limits import DocumentLimitError
 
 logger = logging.getLogger(__name__)
 
@@ -83,10 +90,9 @@ class IngestHandlers:
         limiter: RateLimiter,
     ) -> None:
         self._settings = settings
+        if validator.limits is None:
+            raise ValueError("the front door's validator needs the document limits")
         self._validator = validator
-        self._limits = DocumentLimits(
-            max_depth=settings.max_depth, max_string_chars=settings.max_string_chars
-        )
         self._publisher = publisher
         self._metrics = metrics
         self._authenticator = authenticator
@@ -144,11 +150,14 @@ class IngestHandlers:
                 envelope = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
                 raise MalformedJsonError(f"Body is not valid JSON: {exc}") from exc
-            self._limits.check(envelope)
             if self._limiter.enabled:
                 data = envelope.get("data") if isinstance(envelope, dict) else None
                 self._limiter.charge_events(limit_key, len(data) if isinstance(data, list) else 1)
-            result = self._validator.validate(envelope)
+            try:
+                # The document limits first, then every rule: one native pass when valid.
+                result = self._validator.validate(envelope)
+            except DocumentLimitError as exc:
+                raise DocumentLimitExceededError(exc.code, exc.message, path=exc.path) from exc
             if not result.valid:
                 return self._invalid(
                     raw, envelope, result.errors, received, client, publish=publish

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 import pytest
 
@@ -47,6 +49,34 @@ def test_event_record_value_and_headers() -> None:
         "record-version": b"1",
         "client-id": b"app-1",
     }
+
+
+def test_event_record_values_are_the_bytes_orjson_writes_for_the_whole_value() -> None:
+    """The context is encoded once per envelope and joined to each event's encoding:
+    the bytes must be those of encoding the whole value, header for header."""
+    events: list[dict[str, Any]] = [
+        {"id": "urn:uuid:1", "type": "ActivityEvent", "profile": "TimebackProfile"},
+        {"id": "urn:uuid:2", "type": "TimeSpentEvent", "name": 'caf\u00e9 \U0001f600 "q"'},
+        {"id": "urn:uuid:3", "type": "ActivityEvent", "extensions": {"a": [1, 2.5, None]}},
+    ]
+    envelope = {**ENVELOPE, "sensor": "https://example.edu/\u00e9"}
+    context = context_of(envelope, "2026-02-10T15:04:06.000Z", "app-\u00e9")
+    for event, record in zip(events, event_records(events, context), strict=True):
+        whole = {
+            "sensor": envelope["sensor"],
+            "sendTime": envelope["sendTime"],
+            "receivedTime": "2026-02-10T15:04:06.000Z",
+            "clientId": "app-\u00e9",
+            "event": event,
+        }
+        assert record.value == orjson.dumps(whole)
+        assert record.headers == [
+            ("event-type", str(event["type"]).encode()),
+            ("profile", str(event.get("profile", "")).encode()),
+            ("schema-version", ENVELOPE["dataVersion"].encode()),
+            ("record-version", b"1"),
+            ("client-id", "app-\u00e9".encode()),
+        ]
 
 
 def test_rejected_record_truncates_the_body() -> None:

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.errors import IngestError
-from ingest.http.limits import (
-    MAX_SAFE_NUMBER,
+from validators.limits import (
+    NUMBER_OUT_OF_RANGE,
+    STRING_TOO_LONG,
+    TOO_DEEP,
+    DocumentLimitError,
     DocumentLimits,
-    NumberOutOfRangeError,
-    StringTooLongError,
-    TooDeepError,
     check_document,
 )
+from validators.limits_schema import MAX_SAFE_NUMBER
 
 
 def nested(depth: int) -> Any:
@@ -61,30 +61,28 @@ def test_within_limits_passes(document: Any, check: Check) -> None:
 
 
 @pytest.mark.parametrize(
-    ("document", "error", "path"),
+    ("document", "code", "path"),
     [
-        ([[[[[[[[[1]]]]]]]]], TooDeepError, "$[0][0][0][0][0][0][0][0]"),
-        ([[[[[[[[["a"]]]]]]]]], TooDeepError, "$[0][0][0][0][0][0][0][0]"),
-        ({"k": [[[[[[[{}]]]]]]]}, TooDeepError, "$.k[0][0][0][0][0][0][0]"),
-        ({"v": ["x", 2**54]}, NumberOutOfRangeError, "$.v[1]"),
-        ({"data": [{"sensor": "x" * 11}]}, StringTooLongError, "$.data[0].sensor"),
-        ({"k" * 11: 1}, StringTooLongError, "$"),
-        ("x" * 11, StringTooLongError, "$"),
-        ({"v": [1, MAX_SAFE_NUMBER + 1]}, NumberOutOfRangeError, "$.v[1]"),
-        ({"v": -1e300}, NumberOutOfRangeError, "$.v"),
-        (2**70, NumberOutOfRangeError, "$"),
-        ({"s": 'ab"cd"ef"gh'}, StringTooLongError, "$.s"),
-        ({"a": [{"k" * 11: None}]}, StringTooLongError, "$.a[0]"),
-        ({"s": "\u00e9" * 11}, StringTooLongError, "$.s"),
+        ([[[[[[[[[1]]]]]]]]], TOO_DEEP, "$[0][0][0][0][0][0][0][0]"),
+        ([[[[[[[[["a"]]]]]]]]], TOO_DEEP, "$[0][0][0][0][0][0][0][0]"),
+        ({"k": [[[[[[[{}]]]]]]]}, TOO_DEEP, "$.k[0][0][0][0][0][0][0]"),
+        ({"v": ["x", 2**54]}, NUMBER_OUT_OF_RANGE, "$.v[1]"),
+        ({"data": [{"sensor": "x" * 11}]}, STRING_TOO_LONG, "$.data[0].sensor"),
+        ({"k" * 11: 1}, STRING_TOO_LONG, "$"),
+        ("x" * 11, STRING_TOO_LONG, "$"),
+        ({"v": [1, MAX_SAFE_NUMBER + 1]}, NUMBER_OUT_OF_RANGE, "$.v[1]"),
+        ({"v": -1e300}, NUMBER_OUT_OF_RANGE, "$.v"),
+        (2**70, NUMBER_OUT_OF_RANGE, "$"),
+        ({"s": 'ab"cd"ef"gh'}, STRING_TOO_LONG, "$.s"),
+        ({"a": [{"k" * 11: None}]}, STRING_TOO_LONG, "$.a[0]"),
+        ({"s": "\u00e9" * 11}, STRING_TOO_LONG, "$.s"),
     ],
 )
 @CHECKS
-def test_each_limit_names_the_culprit(
-    document: Any, error: type[IngestError], path: str, check: Check
-) -> None:
-    with pytest.raises(error) as caught:
+def test_each_limit_names_the_culprit(document: Any, code: str, path: str, check: Check) -> None:
+    with pytest.raises(DocumentLimitError) as caught:
         check(document)
-    assert caught.value.status == 400
+    assert caught.value.code == code
     assert caught.value.path == path
 
 
@@ -92,10 +90,11 @@ def test_hostile_depth_is_iterative_not_recursive() -> None:
     deep: Any = []
     for _ in range(100_000):
         deep = [deep]
-    with pytest.raises(TooDeepError):
+    with pytest.raises(DocumentLimitError) as walked:
         check_document(deep, max_depth=32, max_string_chars=10)
-    with pytest.raises(TooDeepError):
+    with pytest.raises(DocumentLimitError) as native:
         DocumentLimits(max_depth=32, max_string_chars=10).check(deep)
+    assert walked.value.code == native.value.code == TOO_DEEP
 
 
 @CHECKS
@@ -119,7 +118,7 @@ json_values = st.recursive(
 def _verdict(check: Check, document: Any) -> str | None:
     try:
         check(document)
-    except IngestError as exc:
+    except DocumentLimitError as exc:
         return f"{exc.code} {exc.path}"
     return None
 

@@ -1,62 +1,59 @@
-"""Limits on the parsed JSON document, checked before the validator spends work on it.
+"""Limits on a parsed JSON document, checked before the validator spends work on it.
 
 orjson already refuses nesting deeper than 1024, numbers that overflow a double and
-invalid UTF-8 (all `malformed_json`). What it accepts can still hurt downstream:
-orjson.dumps refuses nesting deeper than 254 when we serialize the record, a 1 MB
-string in `extensions` becomes a 1 MB record, and an integer past 2**53 silently
-changes value in every JavaScript consumer.
+invalid UTF-8. What it accepts can still hurt downstream: orjson.dumps refuses nesting
+deeper than 254 when the record is serialized, a 1 MB string in `extensions` becomes a
+1 MB record, and an integer past 2**53 silently changes value in every JavaScript
+consumer.
 
-`DocumentLimits` decides yes/no in native code (a depth-bounded JSON Schema compiled
-once by jsonschema-rs, about a third of the cost of the Python walk: see
-benchmarks/front_door_checks.py); only a document known to break a limit is walked
-again in Python to name the culprit. Without the native wheel the yes/no walk is
-Python too.
+`DocumentLimits.check` decides yes/no in native code (validators/limits_schema.py: a
+depth-bounded JSON Schema compiled once by jsonschema-rs); only a document known to
+break a limit is walked again in Python to name the culprit. Without the native wheel
+the yes/no walk is Python too. On the hot path the same limits are folded into the
+envelope's own schema (validators/screen.py), so a valid envelope is walked once.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from ingest.errors import IngestError
+from validators.engines import native_module
+from validators.limits_schema import MAX_SAFE_NUMBER, limits_schema
 
-try:
-    import jsonschema_rs as native
-except ImportError:  # pragma: no cover - the wheel exists for every platform we ship
-    native = None  # type: ignore[assignment]
-
-# I-JSON (RFC 7493): integers beyond this are not exchanged exactly; we refuse all
-# numbers beyond it, floats included, since no Caliper value needs more.
-MAX_SAFE_NUMBER: Final = 2**53 - 1
+TOO_DEEP: Final = "nesting_too_deep"
+STRING_TOO_LONG: Final = "string_too_long"
+NUMBER_OUT_OF_RANGE: Final = "number_out_of_range"
 
 
-class TooDeepError(IngestError):
-    code = "nesting_too_deep"
+class DocumentLimitError(ValueError):
+    """The first limit a document breaks: a stable `code`, the culprit's JSON `path`."""
 
-
-class StringTooLongError(IngestError):
-    code = "string_too_long"
-
-
-class NumberOutOfRangeError(IngestError):
-    code = "number_out_of_range"
+    def __init__(self, code: str, message: str, path: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.path = path
 
 
 class DocumentLimits:
     """Built once per front door: the compiled check for one pair of limits."""
 
     def __init__(self, *, max_depth: int, max_string_chars: int) -> None:
+        if max_depth < 1 or max_string_chars < 1:
+            raise ValueError("max_depth and max_string_chars must be at least 1")
         self.max_depth = max_depth
         self.max_string_chars = max_string_chars
+        module = native_module()
         self._native: Any = None
-        if native is not None:
-            self._native = native.validator_for(limits_schema(max_depth, max_string_chars))
+        if module is not None:
+            self._native = module.validator_for(limits_schema(max_depth, max_string_chars))
 
     @property
     def native(self) -> bool:
         return self._native is not None
 
     def check(self, document: Any) -> None:
-        """Raise the first limit the document breaks; paths point at the culprit."""
+        """Raise DocumentLimitError for the first limit the document breaks."""
         if self._native is not None:
             within = bool(self._native.is_valid(document))
         else:
@@ -65,35 +62,8 @@ class DocumentLimits:
             _locate(document, self.max_depth, self.max_string_chars)
 
 
-def limits_schema(max_depth: int, max_string_chars: int) -> dict[str, Any]:
-    """A JSON Schema equal to the Python walk: containers at most `max_depth` deep
-    (the document itself is depth 1), numbers within +-MAX_SAFE_NUMBER, strings and
-    keys of at most `max_string_chars` characters.
-
-    One `$defs` entry per level, each pointing at the next: the last admits scalars only."""
-    scalar: dict[str, Any] = {
-        "maximum": MAX_SAFE_NUMBER,
-        "minimum": -MAX_SAFE_NUMBER,
-        "maxLength": max_string_chars,
-    }
-    levels: dict[str, Any] = {"level0": {**scalar, "type": ["string", "number", "boolean", "null"]}}
-    for level in range(1, max_depth + 1):
-        below = {"$ref": f"#/$defs/level{level - 1}"}
-        levels[f"level{level}"] = {
-            **scalar,
-            "propertyNames": {"maxLength": max_string_chars},
-            "items": below,
-            "additionalProperties": below,
-        }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$defs": levels,
-        "$ref": f"#/$defs/level{max_depth}",
-    }
-
-
 def check_document(document: Any, *, max_depth: int, max_string_chars: int) -> None:
-    """The Python check alone: the reference the native check is tested against."""
+    """The Python check alone: the reference the native checks are tested against."""
     if not _within(document, max_depth, max_string_chars):
         _locate(document, max_depth, max_string_chars)
 
@@ -147,10 +117,12 @@ def _locate(document: Any, max_depth: int, max_string_chars: int) -> None:
         kind = type(value)
         if kind is dict:
             if depth > max_depth:
-                raise TooDeepError(_deep(max_depth), path=_path(path))
+                raise DocumentLimitError(TOO_DEEP, _deep(max_depth), _path(path))
             for key, item in value.items():
                 if len(key) > max_string_chars:
-                    raise StringTooLongError(_long(max_string_chars, "key"), path=_path(path))
+                    raise DocumentLimitError(
+                        STRING_TOO_LONG, _long(max_string_chars, "key"), _path(path)
+                    )
                 item_kind = type(item)
                 if item_kind is dict or item_kind is list:
                     push((item, depth + 1, (*path, key)))
@@ -158,7 +130,7 @@ def _locate(document: Any, max_depth: int, max_string_chars: int) -> None:
                     _check_scalar(item, item_kind, max_string_chars, path, key)
         elif kind is list:
             if depth > max_depth:
-                raise TooDeepError(_deep(max_depth), path=_path(path))
+                raise DocumentLimitError(TOO_DEEP, _deep(max_depth), _path(path))
             for index, item in enumerate(value):
                 item_kind = type(item)
                 if item_kind is dict or item_kind is list:
@@ -172,15 +144,13 @@ def _locate(document: Any, max_depth: int, max_string_chars: int) -> None:
 def _check_scalar(
     value: Any, kind: type, max_chars: int, path: tuple[str | int, ...], part: str | int | None
 ) -> None:
+    where = path if part is None else (*path, part)
     if kind is str:
         if len(value) > max_chars:
-            where = path if part is None else (*path, part)
-            raise StringTooLongError(_long(max_chars, "string"), path=_path(where))
+            raise DocumentLimitError(STRING_TOO_LONG, _long(max_chars, "string"), _path(where))
     elif (kind is int or kind is float) and not -MAX_SAFE_NUMBER <= value <= MAX_SAFE_NUMBER:
-        where = path if part is None else (*path, part)
-        raise NumberOutOfRangeError(
-            f"Numbers must be within +-{MAX_SAFE_NUMBER} (2**53 - 1)", path=_path(where)
-        )
+        message = f"Numbers must be within +-{MAX_SAFE_NUMBER} (2**53 - 1)"
+        raise DocumentLimitError(NUMBER_OUT_OF_RANGE, message, _path(where))
 
 
 def _deep(limit: int) -> str:

@@ -1,0 +1,128 @@
+"""The hot path: is this an envelope of Timeback events that the full path would accept?
+
+One jsonschema-rs schema holds the envelope, both Timeback event types (chosen by the
+item's `type`, as the validator dispatches), the document limits folded into their
+nodes (validators/limits_schema.py), and the profile rules a schema can state (count
+metrics are whole numbers of at least 0, `process: true` needs a OneRoster users URL).
+A short Python pass then makes the checks no schema can: time bounds at the server's
+clock, `correctQuestions <= totalQuestions`, one metric per type, one id per event.
+So a valid envelope is walked once in native code, not once for the limits, once for
+the envelope and once per event behind a Python call each.
+
+The screen may be stricter than the rules, never laxer: it says no to anything it
+is unsure of (a generic Caliper event, snake_case beside camelCase, any problem),
+and the full path (validators/envelope.py) then decides and explains.
+tests/unit/validators/test_screen.py holds the two to the same verdicts.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Final
+
+from validators.engines import Verdict, compile_native
+from validators.formats import USERS_URL, anchored
+from validators.limits_schema import DRAFT, LimitFolder
+from validators.schema_store import inline_local_refs, load_document, shared_document
+from validators.timeback import COUNT_METRICS, SNAKE_TO_CAMEL, normalize
+from validators.times import TimeWindow
+
+# The envelope is depth 1, `data` depth 2, its items depth 3.
+ITEM_DEPTH: Final = 3
+
+_WHOLE_COUNTS: Final = {
+    "if": {"required": ["type"], "properties": {"type": {"enum": sorted(COUNT_METRICS)}}},
+    "then": {"properties": {"value": {"type": "integer", "minimum": 0}}},
+}
+# The same field in both spellings: the full path compares them.
+_ONE_SPELLING: Final = {
+    "not": {"anyOf": [{"required": [snake, camel]} for snake, camel in SNAKE_TO_CAMEL.items()]}
+}
+_PROCESS_NEEDS_USER: Final = {
+    "if": {
+        "required": ["object"],
+        "properties": {
+            "object": {"required": ["process"], "properties": {"process": {"const": True}}}
+        },
+    },
+    "then": {"properties": {"actor": {"properties": {"id": {"pattern": anchored(USERS_URL)}}}}},
+}
+
+
+def _with_profile_rules(event: dict[str, Any], metric_rules: dict[str, Any]) -> dict[str, Any]:
+    """The rules written into the folded event's own nodes: no second walk of it."""
+    metric = event["properties"]["generated"]["properties"]["items"]["items"]
+    assert not set(metric) & set(metric_rules)
+    assert not set(event) & set(_PROCESS_NEEDS_USER)
+    metric.update(metric_rules)
+    event.update(_PROCESS_NEEDS_USER)
+    return event
+
+
+def screen_schema(*, max_events: int, max_depth: int, max_string_chars: int) -> dict[str, Any]:
+    """The whole-envelope schema the screen compiles (public for the tests)."""
+    folder = LimitFolder(max_depth=max_depth, max_chars=max_string_chars)
+    timeback = shared_document("timeback.schema.json", inline=True).definitions
+
+    def event(kind: str, metric_rules: dict[str, Any]) -> Any:
+        folded = folder.fold(inline_local_refs(timeback[kind], timeback), ITEM_DEPTH)
+        return _with_profile_rules(copy.deepcopy(folded), metric_rules)
+
+    envelope = copy.deepcopy(load_document("envelope.schema.json"))
+    envelope["properties"]["data"]["maxItems"] = max_events
+    del envelope["$schema"]  # set again below; folding conjoins keywords it does not know
+    root: dict[str, Any] = folder.fold(envelope, 1)
+    root["properties"]["data"]["items"] = {
+        "if": {"required": ["type"], "properties": {"type": {"const": "TimeSpentEvent"}}},
+        "then": event("TimeSpentEvent", _ONE_SPELLING),
+        "else": event("ActivityEvent", _WHOLE_COUNTS),
+    }
+    root["$schema"] = DRAFT
+    root["$defs"] = {**timeback, **folder.levels()}
+    return root
+
+
+class EnvelopeScreen:
+    """Compiled once per validator: `events(envelope, window)` is the envelope's events,
+    normalized, when it certainly has no problem, else None."""
+
+    def __init__(self, *, max_events: int, max_depth: int, max_string_chars: int) -> None:
+        schema = screen_schema(
+            max_events=max_events, max_depth=max_depth, max_string_chars=max_string_chars
+        )
+        self.native: Verdict = compile_native(schema).is_valid
+
+    def events(self, envelope: Any, window: TimeWindow) -> list[dict[str, Any]] | None:
+        if not self.native(envelope):
+            return None
+        # From here on the shape is known: every key below exists with its type.
+        data: list[dict[str, Any]] = envelope["data"]
+        if window.issue(envelope["sendTime"], None, "$", "") is not None:
+            return None
+        earliest, latest = window.earliest_text, window.latest_text
+        ids = set()
+        for event in data:
+            at = event["eventTime"]
+            # TimeWindow.issue's common case inline (UTC, whole seconds compared as text).
+            if not (
+                at[19:20] in ("Z", "z", ".") and at[-1] in "Zz" and earliest <= at[:19] < latest
+            ) and (window.issue(at, None, "$", "") is not None):
+                return None
+            metrics = event["generated"]["items"]
+            if event["type"] == "ActivityEvent":
+                values = {metric["type"]: metric["value"] for metric in metrics}
+                if len(values) != len(metrics):
+                    return None  # a metric type twice
+                correct = values.get("correctQuestions")
+                if correct is not None and correct > values.get("totalQuestions", correct):
+                    return None
+            else:
+                kinds = {(m["type"], m.get("subType", m.get("sub_type"))) for m in metrics}
+                if len(kinds) != len(metrics):
+                    return None
+            ids.add(event["id"])
+        if len(ids) != len(data):
+            return None  # an id used twice
+        for event in data:  # only now: an envelope the full path takes must be as sent
+            normalize(event)
+        return data
