@@ -80,9 +80,13 @@ class UpProcess:
                 named["aggregator"] = pid
             elif " results" in command:
                 named["results writer"] = pid
+            elif " analytics" in command:
+                named["analytics"] = pid
             else:
-                named["broker"] = pid
-        if set(named) != {"front door", "aggregator", "results writer", "broker"}:
+                named.setdefault("broker", pid)
+                if named["broker"] != pid:
+                    raise RuntimeError(f"two children of `up` look like the broker: {command}")
+        if set(named) != {"front door", "aggregator", "results writer", "analytics", "broker"}:
             raise RuntimeError(f"unexpected children of `up`: {named}")
         return named
 

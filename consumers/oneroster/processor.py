@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
+from typing import Final
 
 from consumers.oneroster import mapping
 from consumers.oneroster.dlq import Source, dead_letter
@@ -16,6 +17,10 @@ from consumers.oneroster.mapping import ResultPlan
 from consumers.oneroster.metrics import WriterMetrics
 
 logger = logging.getLogger(__name__)
+
+# The header the front door sets from the event's `type` (ingest.kafka.records).
+EVENT_TYPE_HEADER: Final = "event-type"
+ACTIVITY_EVENT: Final = b"ActivityEvent"
 
 Writer = Callable[[ResultPlan], Awaitable[None]]
 DeadLetterSink = Callable[[bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[None]]
@@ -48,20 +53,40 @@ class Processor:
         # Progress for the liveness probe: a slow batch still finishes records.
         self._on_record = on_record
 
-    async def handle(self, source: Source) -> Outcome:
-        outcome = await self._handle(source)
+    def plan(self, source: Source) -> ResultPlan | mapping.Skip | MalformedRecordError:
+        """What one record asks for, decided without I/O. A record whose `event-type`
+        header (the front door's) names another type is skipped without decoding its
+        value: most events are not activities, and decoding was most of their cost."""
+        kind = next((value for name, value in source.headers if name == EVENT_TYPE_HEADER), None)
+        if kind is not None and kind != ACTIVITY_EVENT:
+            return mapping.Skip("not_activity")
+        try:
+            return mapping.plan(mapping.decode(source.value))
+        except MalformedRecordError as exc:
+            return exc
+
+    async def handle(
+        self,
+        source: Source,
+        planned: ResultPlan | mapping.Skip | MalformedRecordError | None = None,
+    ) -> Outcome:
+        outcome = await self._handle(source, self.plan(source) if planned is None else planned)
         if self._on_record is not None:
             self._on_record()
         return outcome
 
-    async def _handle(self, source: Source) -> Outcome:
-        try:
-            planned = mapping.plan(mapping.decode(source.value))
-        except MalformedRecordError as exc:
+    async def _handle(
+        self, source: Source, planned: ResultPlan | mapping.Skip | MalformedRecordError
+    ) -> Outcome:
+        if isinstance(planned, MalformedRecordError):
             logger.warning(
-                "malformed record %s/%d@%d: %s", source.topic, source.partition, source.offset, exc
+                "malformed record %s/%d@%d: %s",
+                source.topic,
+                source.partition,
+                source.offset,
+                planned,
             )
-            await self._dead_letter(source, exc)
+            await self._dead_letter(source, planned)
             return Outcome.DEAD_LETTERED
         if isinstance(planned, mapping.Skip):
             self._metrics.skipped.labels(planned.reason).inc()
@@ -96,16 +121,21 @@ async def process_batch(
     after another in offset order; different keys run in parallel, at most
     `concurrency` at a time. A raising record cancels the rest (TaskGroup).
     """
-    by_key: dict[bytes | None, list[int]] = {}
-    for index, source in enumerate(sources):
-        by_key.setdefault(source.key, []).append(index)
     outcomes: list[Outcome] = [Outcome.SKIPPED] * len(sources)
+    by_key: dict[bytes | None, list[int]] = {}
+    plans = [processor.plan(source) for source in sources]
+    for index, source in enumerate(sources):
+        if isinstance(plans[index], mapping.Skip):
+            # Nothing to write or dead-letter: no task, no wait (most records).
+            outcomes[index] = await processor.handle(source, plans[index])
+        else:
+            by_key.setdefault(source.key, []).append(index)
     gate = asyncio.Semaphore(concurrency)
 
     async def run_key(indexes: list[int]) -> None:
         async with gate:
             for index in indexes:
-                outcomes[index] = await processor.handle(sources[index])
+                outcomes[index] = await processor.handle(sources[index], plans[index])
 
     async with asyncio.TaskGroup() as group:
         for indexes in by_key.values():
