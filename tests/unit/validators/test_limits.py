@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.unit.validators.json_values import json_values
 from validators.limits import (
     NUMBER_OUT_OF_RANGE,
     STRING_TOO_LONG,
@@ -102,16 +103,8 @@ def test_characters_are_counted_not_bytes(check: Check) -> None:
     check({"s": "\u00e9" * 10, "\u00e9" * 10: "\U0001f600" * 10})
 
 
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=50),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=50), children, max_size=4)
-    ),
-    max_leaves=30,
+json_documents = json_values(
+    max_int=2**60, text=st.text(max_size=50), keys=st.text(max_size=50), max_leaves=30
 )
 
 
@@ -127,7 +120,7 @@ SHALLOW = DocumentLimits(max_depth=3, max_string_chars=40)
 
 
 @settings(max_examples=400, deadline=None)
-@given(json_values)
+@given(json_documents)
 def test_native_and_python_checks_agree(document: Any) -> None:
     """Same verdict, code and path; a depth of 3 makes hypothesis reach the depth limit."""
     for limits in (NATIVE, SHALLOW):

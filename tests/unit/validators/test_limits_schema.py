@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.validators.json_values import json_values
 from validators.engines import compile_native
 from validators.limits import DocumentLimitError, check_document
 from validators.limits_schema import DRAFT, MAX_SAFE_NUMBER, LimitFolder
@@ -48,20 +49,11 @@ SCHEMAS: Final[list[Any]] = [
     {"unevaluatedProperties": False, "properties": {"a": {}}},
 ]
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**60), max_value=2**60)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3)
-        | st.dictionaries(
-            st.sampled_from(["a", "b", "k", "id", "x1", "lolololo", "long key"]),
-            children,
-            max_size=3,
-        )
-    ),
+JSON = json_values(
+    max_int=2**60,
+    text=st.text(max_size=8),
+    keys=st.sampled_from(["a", "b", "k", "id", "x1", "lolololo", "long key"]),
+    width=3,
     max_leaves=15,
 )
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import conformance_root
+from tests.unit.validators.json_values import json_values
 from validators import EnvelopeValidator
 from validators.schema_store import SchemaDocument, envelope_document, load_document
 
@@ -22,17 +23,7 @@ TIMEBACK = SchemaDocument(load_document("timeback.schema.json"))
 CALIPER = SchemaDocument(load_document("caliper.schema.json"))
 CODE = re.compile(r"[a-z][a-z0-9_]*")
 
-JSON = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON = json_values(max_int=2**63, text=st.text(max_size=20), keys=st.text(max_size=10))
 # Values a mutation puts in place: arbitrary JSON and near-misses of real values.
 NEAR_MISSES: st.SearchStrategy[Any] = st.sampled_from(
     [
