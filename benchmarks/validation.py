@@ -23,10 +23,10 @@ import argparse
 import copy
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import orjson
 from jsonschema import Draft202012Validator
@@ -198,18 +198,24 @@ def contenders() -> dict[str, Callable[[bytes], bool]]:
     }
 
 
+ROUNDS: Final = 7
+
+
 def per_event_microseconds(
-    check: Callable[[bytes], bool], body: bytes, events: int, seconds: float
-) -> float:
-    """Median of 5 timed rounds, each repeating the check for about seconds/5."""
-    rounds = []
-    for _ in range(5):
-        loops, started = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < seconds / 5:
-            check(body)
-            loops += 1
-        rounds.append(elapsed / loops / events * 1e6)
-    return statistics.median(rounds)
+    checks: Mapping[str, Callable[[bytes], object]], body: bytes, events: int, seconds: float
+) -> dict[str, float]:
+    """Per contender, the median of ROUNDS timed rounds of about seconds/ROUNDS each. The
+    rounds take turns (one of each contender, then the next of each): on a shared machine
+    a noisy second then slows every contender, not the one that happened to be running."""
+    rounds: dict[str, list[float]] = {name: [] for name in checks}
+    for _ in range(ROUNDS):
+        for name, check in checks.items():
+            loops, started = 0, time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < seconds / ROUNDS:
+                check(body)
+                loops += 1
+            rounds[name].append(elapsed / loops / events * 1e6)
+    return {name: statistics.median(times) for name, times in rounds.items()}
 
 
 def hot_path_parts(body: bytes, events: int, seconds: float) -> dict[str, float]:
@@ -220,20 +226,24 @@ def hot_path_parts(body: bytes, events: int, seconds: float) -> dict[str, float]
     assert screen is not None
     envelope = orjson.loads(body)
     window = TimeWindow.at(validator.time_bounds, validator.time_bounds.clock())
-    native = per_event_microseconds(lambda _: screen.native(envelope), body, events, seconds)
-    screened = per_event_microseconds(
-        lambda _: screen.events(envelope, window) is not None, body, events, seconds
+    costs = per_event_microseconds(
+        {
+            "orjson.loads": orjson.loads,
+            "native": lambda _: screen.native(envelope),
+            "screened": lambda _: screen.events(envelope, window),
+            "whole": lambda raw: validator.validate(orjson.loads(raw)).valid,
+        },
+        body,
+        events,
+        seconds,
     )
     parts = {
-        "orjson.loads": per_event_microseconds(orjson.loads, body, events, seconds),
-        "native pass (jsonschema-rs)": native,
-        "checks after it": screened - native,
+        "orjson.loads": costs["orjson.loads"],
+        "native pass (jsonschema-rs)": costs["native"],
+        "checks after it": costs["screened"] - costs["native"],
     }
-    whole = per_event_microseconds(
-        lambda raw: validator.validate(orjson.loads(raw)).valid, body, events, seconds
-    )
-    parts["the rest"] = whole - sum(parts.values())
-    parts["whole hot path"] = whole
+    parts["the rest"] = costs["whole"] - sum(parts.values())
+    parts["whole hot path"] = costs["whole"]
     return parts
 
 
@@ -253,10 +263,7 @@ def main() -> None:
     costs: dict[int, dict[str, float]] = {}
     for events in (1, 100):
         body = envelope_bytes(events)
-        costs[events] = {
-            name: per_event_microseconds(check, body, events, args.seconds)
-            for name, check in checks.items()
-        }
+        costs[events] = per_event_microseconds(checks, body, events, args.seconds)
         for name, cost in costs[events].items():
             ratio = "" if name == "rust" else f"{cost / costs[events]['rust']:.1f}x faster"
             print(f"{events:>16} {name:>12} {cost:>10.2f} {ratio:>14}")

@@ -38,6 +38,8 @@ _WHOLE_COUNTS: Final = {
 _ONE_SPELLING: Final = {
     "not": {"anyOf": [{"required": [snake, camel]} for snake, camel in SNAKE_TO_CAMEL.items()]}
 }
+# The strict screen takes camelCase only: what passes it needs no renaming.
+_CAMEL_ONLY: Final = {"not": {"anyOf": [{"required": [snake]} for snake in SNAKE_TO_CAMEL]}}
 _PROCESS_NEEDS_USER: Final = {
     "if": {
         "required": ["object"],
@@ -59,9 +61,12 @@ def _with_profile_rules(event: dict[str, Any], metric_rules: dict[str, Any]) -> 
     return event
 
 
-def screen_schema(*, max_events: int, max_depth: int, max_string_chars: int) -> dict[str, Any]:
-    """The whole-envelope schema the screen compiles (public for the tests)."""
-    folder = LimitFolder(max_depth=max_depth, max_chars=max_string_chars)
+def screen_schema(
+    *, max_events: int, max_depth: int, max_string_chars: int, strict: bool = False
+) -> dict[str, Any]:
+    """The whole-envelope schema the screen compiles (public for the tests). `strict`:
+    only the properties the schema declares in its objects, camelCase metric fields."""
+    folder = LimitFolder(max_depth=max_depth, max_chars=max_string_chars, closed=strict)
     timeback = shared_document("timeback.schema.json", inline=True).definitions
 
     def event(kind: str, metric_rules: dict[str, Any]) -> Any:
@@ -74,7 +79,7 @@ def screen_schema(*, max_events: int, max_depth: int, max_string_chars: int) -> 
     root: dict[str, Any] = folder.fold(envelope, 1)
     root["properties"]["data"]["items"] = {
         "if": {"required": ["type"], "properties": {"type": {"const": "TimeSpentEvent"}}},
-        "then": event("TimeSpentEvent", _ONE_SPELLING),
+        "then": event("TimeSpentEvent", _CAMEL_ONLY if strict else _ONE_SPELLING),
         "else": event("ActivityEvent", _WHOLE_COUNTS),
     }
     root["$schema"] = DRAFT
@@ -84,16 +89,33 @@ def screen_schema(*, max_events: int, max_depth: int, max_string_chars: int) -> 
 
 class EnvelopeScreen:
     """Compiled once per validator: `events(envelope, window)` is the envelope's events,
-    normalized, when it certainly has no problem, else None."""
+    normalized, when it certainly has no problem, else None.
+
+    Two native schemas: a strict one for the documented shape (no fields beyond those
+    the schema names, camelCase only), tried first, then the open one, which takes the
+    extra fields real clients send in `course` or `object` and the SDK's snake_case at
+    the cost of a key-length check per open object and a renaming pass."""
 
     def __init__(self, *, max_events: int, max_depth: int, max_string_chars: int) -> None:
-        schema = screen_schema(
-            max_events=max_events, max_depth=max_depth, max_string_chars=max_string_chars
-        )
-        self.native: Verdict = compile_native(schema).is_valid
+        schemas = [
+            screen_schema(
+                max_events=max_events,
+                max_depth=max_depth,
+                max_string_chars=max_string_chars,
+                strict=strict,
+            )
+            for strict in (True, False)
+        ]
+        self.strict: Verdict = compile_native(schemas[0]).is_valid
+        self.open: Verdict = compile_native(schemas[1]).is_valid
+
+    def native(self, envelope: Any) -> bool:
+        """The native part alone: whether either schema takes the envelope."""
+        return bool(self.strict(envelope) or self.open(envelope))
 
     def events(self, envelope: Any, window: TimeWindow) -> list[dict[str, Any]] | None:
-        if not self.native(envelope):
+        camel_case = self.strict(envelope)
+        if not camel_case and not self.open(envelope):
             return None
         # From here on the shape is known: every key below exists with its type.
         data: list[dict[str, Any]] = envelope["data"]
@@ -123,6 +145,7 @@ class EnvelopeScreen:
             ids.add(event["id"])
         if len(ids) != len(data):
             return None  # an id used twice
-        for event in data:  # only now: an envelope the full path takes must be as sent
-            normalize(event)
+        if not camel_case:
+            for event in data:  # only now: an envelope the full path takes must be as sent
+                normalize(event)
         return data

@@ -17,6 +17,7 @@ from validators.limits_schema import DRAFT, MAX_SAFE_NUMBER, LimitFolder
 MAX_DEPTH: Final = 4
 MAX_CHARS: Final = 6
 FOLDER: Final = LimitFolder(max_depth=MAX_DEPTH, max_chars=MAX_CHARS)
+CLOSING: Final = LimitFolder(max_depth=MAX_DEPTH, max_chars=MAX_CHARS, closed=True)
 
 SCHEMAS: Final[list[Any]] = [
     True,
@@ -68,6 +69,11 @@ FOLDED: Final = [
 ]
 
 
+CLOSED: Final = [
+    compile_native(_document(CLOSING.fold(s, 1), CLOSING.levels())).is_valid for s in SCHEMAS
+]
+
+
 def _within(document: Any) -> bool:
     try:
         check_document(document, max_depth=MAX_DEPTH, max_string_chars=MAX_CHARS)
@@ -82,6 +88,24 @@ def test_folded_schemas_accept_what_the_schema_and_the_limits_accept(document: A
     within = _within(document)
     for schema, plain, folded in zip(SCHEMAS, PLAIN, FOLDED, strict=True):
         assert folded(document) == (plain(document) and within), schema
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JSON)
+def test_closed_folding_is_stricter_never_laxer(document: Any) -> None:
+    """What the closed fold accepts the plain fold accepts; it refuses exactly the objects
+    with properties their schema does not declare (where the schema declares some)."""
+    for schema, folded, closed in zip(SCHEMAS, FOLDED, CLOSED, strict=True):
+        if closed(document):
+            assert folded(document), schema
+
+
+def test_closed_folding_refuses_an_undeclared_property() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
+    closed = compile_native(_document(CLOSING.fold(schema, 1), CLOSING.levels())).is_valid
+    assert closed({"a": "x"})
+    assert not closed({"a": "x", "b": 1})
+    assert FOLDED[SCHEMAS.index({"type": "object"})]({"b": 1})
 
 
 @pytest.mark.parametrize(

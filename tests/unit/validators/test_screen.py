@@ -13,10 +13,12 @@ import copy
 from collections.abc import Callable
 from typing import Any, Final
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import conformance_root
 from tests.unit.validators.test_properties import SEEDS, mutate
 from validators import EnvelopeValidator
 from validators.limits import DocumentLimitError, DocumentLimits, check_document
@@ -90,6 +92,27 @@ def test_it_says_yes_to_the_valid_timeback_envelopes_of_real_clients() -> None:
             "start_date" in m and "startDate" in m for m in metrics
         ), seed
     assert len(refused) < len(valid)
+
+
+def test_the_strict_schema_takes_the_documented_shape_and_the_open_one_the_rest() -> None:
+    """The documentation's examples pass the strict schema; a client's extra `course.code`
+    or the SDK's snake_case only the open one (the full path accepts all three)."""
+    screen = SCREENED[LIMITS[0]].screen
+    assert screen is not None
+    clients = conformance_root() / "timeback-clients"
+    for number in range(1, 9):
+        example = orjson.loads((clients / f"seed-example{number}.json").read_bytes())
+        assert screen.strict(example), number
+    activity = orjson.loads((clients / "seed-example4.json").read_bytes())
+    extra = copy.deepcopy(activity)
+    extra["data"][0]["object"]["course"]["code"] = "M-3"
+    snake = orjson.loads((clients / "seed-example8.json").read_bytes())
+    _snake(snake, same=None)
+    for envelope in (extra, snake):
+        assert reference(envelope, LIMITS[0])[0] == "valid"
+        assert not screen.strict(envelope)
+        assert screen.open(envelope)
+        assert screen_says_yes(envelope)
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"{len(s.get('data', []))}-items")
