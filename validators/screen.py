@@ -127,7 +127,10 @@ class EnvelopeScreen:
             at = event["eventTime"]
             # TimeWindow.issue's common case inline (UTC, whole seconds compared as text).
             if not (
-                at[19:20] in ("Z", "z", ".") and at[-1] in "Zz" and earliest <= at[:19] < latest
+                at[10] == "T"
+                and at[19:20] in ("Z", "z", ".")
+                and at[-1] in "Zz"
+                and earliest <= at[:19] < latest
             ) and (window.issue(at, None, "$", "") is not None):
                 return None
             metrics = event["generated"]["items"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
@@ -22,7 +23,7 @@ from tests.conftest import conformance_root
 from tests.unit.validators.test_properties import SEEDS, mutate
 from validators import EnvelopeValidator
 from validators.limits import DocumentLimitError, DocumentLimits, check_document
-from validators.times import TimeWindow
+from validators.times import TimeBounds, TimeWindow
 
 # (max_depth, max_string_chars): the front door's defaults, then limits real events break.
 LIMITS: Final = [(32, 32768), (6, 60), (4, 400)]
@@ -113,6 +114,31 @@ def test_the_strict_schema_takes_the_documented_shape_and_the_open_one_the_rest(
         assert not screen.strict(envelope)
         assert screen.open(envelope)
         assert screen_says_yes(envelope)
+
+
+@pytest.mark.parametrize(
+    "event_time",
+    [
+        "2024-04-24t06:00:00Z",  # a lowercase t sorts after every T of the same day
+        "2024-04-24T06:00:00Z",
+        "2024-04-24T12:00:00.000001Z",
+        "2024-04-24T11:59:59.999Z",
+        "2024-04-24T13:00:00+01:00",
+        "2024-04-24t12:30:00z",
+    ],
+)
+def test_times_against_a_bound_within_the_day(event_time: str) -> None:
+    """The screen's inline time check compares text: only the plain `T...Z` form may skip
+    the parse. With the floor at noon, every one of these gets the full path's answer."""
+    bounds = TimeBounds(earliest=datetime(2024, 4, 24, 12, tzinfo=UTC))
+    limits = DocumentLimits(max_depth=32, max_string_chars=32768)
+    screened = EnvelopeValidator(limits=limits, time_bounds=bounds)
+    full = EnvelopeValidator(time_bounds=bounds)
+    clients = conformance_root() / "timeback-clients"
+    envelope = orjson.loads((clients / "seed-example4.json").read_bytes())
+    assert screen_says_yes(envelope)
+    envelope["data"][0]["eventTime"] = event_time
+    assert outcome(screened, envelope, LIMITS[0]) == outcome(full, envelope, LIMITS[0])
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"{len(s.get('data', []))}-items")
