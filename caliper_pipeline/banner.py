@@ -3,6 +3,7 @@ part is, where conflicts show, and a short command to paste."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Final
 
@@ -42,5 +43,9 @@ def print_banner(
             f"client secret: {secret}",
         ]
     lines += [f"conflicts: {CONFLICTS}", f"try it: {command_line('try')}"]
-    # Set apart from the startup logs above it (stderr): a blank line and a title.
-    print("\n".join(["", "caliper pipeline is up (Ctrl-C stops it)", *lines, ""]), flush=True)
+    # Set apart from the startup logs above it (stderr): a blank line and a title. One
+    # write: print() writes its end separately, and a reader could get the closing blank
+    # line after the rest, as if something were printed after the banner.
+    text = "\n".join(["", "caliper pipeline is up (Ctrl-C stops it)", *lines, "", ""])
+    sys.stdout.write(text)
+    sys.stdout.flush()

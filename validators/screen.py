@@ -121,17 +121,9 @@ class EnvelopeScreen:
         data: list[dict[str, Any]] = envelope["data"]
         if window.issue(envelope["sendTime"], None, "$", "") is not None:
             return None
-        earliest, latest = window.earliest_text, window.latest_text
         ids = set()
         for event in data:
-            at = event["eventTime"]
-            # TimeWindow.issue's common case inline (UTC, whole seconds compared as text).
-            if not (
-                at[10] == "T"
-                and at[19:20] in ("Z", "z", ".")
-                and at[-1] in "Zz"
-                and earliest <= at[:19] < latest
-            ) and (window.issue(at, None, "$", "") is not None):
+            if window.issue(event["eventTime"], None, "$", "") is not None:
                 return None
             metrics = event["generated"]["items"]
             if event["type"] == "ActivityEvent":

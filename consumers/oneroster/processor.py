@@ -66,11 +66,10 @@ class Processor:
             return exc
 
     async def handle(
-        self,
-        source: Source,
-        planned: ResultPlan | mapping.Skip | MalformedRecordError | None = None,
+        self, source: Source, planned: ResultPlan | mapping.Skip | MalformedRecordError
     ) -> Outcome:
-        outcome = await self._handle(source, self.plan(source) if planned is None else planned)
+        """Act on `planned`, what `plan(source)` decided for this record."""
+        outcome = await self._handle(source, planned)
         if self._on_record is not None:
             self._on_record()
         return outcome
