@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -27,10 +28,14 @@ from validators import EnvelopeValidator
 from validators.engines import compile_native
 from validators.formats import FAST_FORMATS, FORMAT_PATTERNS, anchored
 from validators.schema_store import Explainer, SchemaDocument, format_checker, shared_document
+from validators.times import TimeBounds
 from validators.vocabulary import TIMEBACK_ACTIONS
 
-RUST: Final = EnvelopeValidator(engine="rust")
-PYTHON: Final = EnvelopeValidator(engine="python")
+# One frozen clock for both: the server's clock is in the time errors' messages, and two
+# validators reading a real clock can fall either side of a second.
+NOW: Final = datetime.now(UTC)
+RUST: Final = EnvelopeValidator(engine="rust", time_bounds=TimeBounds(clock=lambda: NOW))
+PYTHON: Final = EnvelopeValidator(engine="python", time_bounds=TimeBounds(clock=lambda: NOW))
 TIMEBACK: Final = shared_document("timeback.schema.json", inline=True)
 CALIPER: Final = shared_document("caliper.schema.json")
 ENVELOPE: Final = RUST._envelope  # max_events 1000, as the default front door

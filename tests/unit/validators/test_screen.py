@@ -27,11 +27,17 @@ from validators.times import TimeBounds, TimeWindow
 
 # (max_depth, max_string_chars): the front door's defaults, then limits real events break.
 LIMITS: Final = [(32, 32768), (6, 60), (4, 400)]
+# One frozen clock for every validator here: the "server's clock" is in the time errors'
+# messages, and two validators reading a real clock can fall either side of a second.
+NOW: Final = datetime.now(UTC)
+BOUNDS: Final = TimeBounds(clock=lambda: NOW)
 SCREENED: Final = {
-    pair: EnvelopeValidator(limits=DocumentLimits(max_depth=pair[0], max_string_chars=pair[1]))
+    pair: EnvelopeValidator(
+        limits=DocumentLimits(max_depth=pair[0], max_string_chars=pair[1]), time_bounds=BOUNDS
+    )
     for pair in LIMITS
 }
-FULL: Final = EnvelopeValidator()  # no limits, so no screen: every item the full path
+FULL: Final = EnvelopeValidator(time_bounds=BOUNDS)  # no limits, so no screen: the full path
 USER: Final = "https://api.example/ims/oneroster/rostering/v1p2/users/s-1"
 TIMEBACK_SEEDS: Final = [
     seed
@@ -130,7 +136,7 @@ def test_the_strict_schema_takes_the_documented_shape_and_the_open_one_the_rest(
 def test_times_against_a_bound_within_the_day(event_time: str) -> None:
     """The screen's inline time check compares text: only the plain `T...Z` form may skip
     the parse. With the floor at noon, every one of these gets the full path's answer."""
-    bounds = TimeBounds(earliest=datetime(2024, 4, 24, 12, tzinfo=UTC))
+    bounds = TimeBounds(earliest=datetime(2024, 4, 24, 12, tzinfo=UTC), clock=lambda: NOW)
     limits = DocumentLimits(max_depth=32, max_string_chars=32768)
     screened = EnvelopeValidator(limits=limits, time_bounds=bounds)
     full = EnvelopeValidator(time_bounds=bounds)
