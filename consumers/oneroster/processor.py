@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Final
 
@@ -18,12 +19,34 @@ from consumers.oneroster.metrics import WriterMetrics
 
 logger = logging.getLogger(__name__)
 
-# The header the front door sets from the event's `type` (ingest.kafka.records).
+# Headers the front door sets (ingest.kafka.records): the event's `type`, and whether its
+# `object.process` is true.
 EVENT_TYPE_HEADER: Final = "event-type"
+PROCESS_HEADER: Final = "process"
 ACTIVITY_EVENT: Final = b"ActivityEvent"
+NOT_ACTIVITY: Final = mapping.Skip("not_activity")
+NOT_PROCESSED: Final = mapping.Skip("not_processed")
 
 Writer = Callable[[ResultPlan], Awaitable[None]]
 DeadLetterSink = Callable[[bytes | None, bytes, list[tuple[str, bytes]]], Awaitable[None]]
+
+
+def header_skip(headers: Iterable[tuple[str, bytes]]) -> mapping.Skip | None:
+    """The skip the front door's headers already decide, with the reason decoding would
+    give, or None when the value must be read. Most events are not activities asking for
+    a result, and decoding was most of their cost. A record without these headers (not
+    written by the front door) is decoded."""
+    kind = process = None
+    for name, value in headers:
+        if name == EVENT_TYPE_HEADER:
+            kind = value
+        elif name == PROCESS_HEADER:
+            process = value
+    if kind is None:
+        return None
+    if kind != ACTIVITY_EVENT:
+        return NOT_ACTIVITY
+    return NOT_PROCESSED if process == b"false" else None
 
 
 class Outcome(StrEnum):
@@ -54,16 +77,23 @@ class Processor:
         self._on_record = on_record
 
     def plan(self, source: Source) -> ResultPlan | mapping.Skip | MalformedRecordError:
-        """What one record asks for, decided without I/O. A record whose `event-type`
-        header (the front door's) names another type is skipped without decoding its
-        value: most events are not activities, and decoding was most of their cost."""
-        kind = next((value for name, value in source.headers if name == EVENT_TYPE_HEADER), None)
-        if kind is not None and kind != ACTIVITY_EVENT:
-            return mapping.Skip("not_activity")
+        """What one record asks for, decided without I/O (from the headers alone where
+        they decide, see `header_skip`)."""
+        skip = header_skip(source.headers)
+        if skip is not None:
+            return skip
         try:
             return mapping.plan(mapping.decode(source.value))
         except MalformedRecordError as exc:
             return exc
+
+    def count_skips(self, reasons: Counter[str]) -> None:
+        """Skipped records, counted once per reason and batch: a labelled increment per
+        record cost more than deciding the skip."""
+        for reason, count in reasons.items():
+            self._metrics.skipped.labels(reason).inc(count)
+        if reasons and self._on_record is not None:
+            self._on_record()
 
     async def handle(
         self, source: Source, planned: ResultPlan | mapping.Skip | MalformedRecordError
@@ -88,7 +118,7 @@ class Processor:
             await self._dead_letter(source, planned)
             return Outcome.DEAD_LETTERED
         if isinstance(planned, mapping.Skip):
-            self._metrics.skipped.labels(planned.reason).inc()
+            self.count_skips(Counter((planned.reason,)))
             return Outcome.SKIPPED
         started = time.perf_counter()
         try:
@@ -123,12 +153,14 @@ async def process_batch(
     outcomes: list[Outcome] = [Outcome.SKIPPED] * len(sources)
     by_key: dict[bytes | None, list[int]] = {}
     plans = [processor.plan(source) for source in sources]
+    skips: Counter[str] = Counter()
     for index, source in enumerate(sources):
-        if isinstance(plans[index], mapping.Skip):
-            # Nothing to write or dead-letter: no task, no wait (most records).
-            outcomes[index] = await processor.handle(source, plans[index])
+        planned = plans[index]
+        if isinstance(planned, mapping.Skip):
+            skips[planned.reason] += 1  # nothing to write or dead-letter: no task, no wait
         else:
             by_key.setdefault(source.key, []).append(index)
+    processor.count_skips(skips)
     gate = asyncio.Semaphore(concurrency)
 
     async def run_key(indexes: list[int]) -> None:

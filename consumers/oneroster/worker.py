@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Collection
 from types import TracebackType
 from typing import Self
@@ -25,7 +26,7 @@ from consumers.oneroster.dlq import Source
 from consumers.oneroster.gauges import KafkaGauges
 from consumers.oneroster.kafka import DeadLetterProducer, make_consumer
 from consumers.oneroster.metrics import WriterMetrics
-from consumers.oneroster.processor import Processor, process_batch
+from consumers.oneroster.processor import Processor, header_skip, process_batch
 from consumers.oneroster.settings import WriterSettings
 
 logger = logging.getLogger(__name__)
@@ -174,10 +175,17 @@ class ResultsWriter:
                 await gauges.refresh(consumer)
                 self.progress.moved()
                 continue
-            sources = [
-                Source(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
-                for r in records
-            ]
+            # Skips the headers decide never become a Source (most records).
+            sources, skips = [], Counter[str]()
+            for r in records:
+                skip = header_skip(r.headers)
+                if skip is None:
+                    sources.append(
+                        Source(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
+                    )
+                else:
+                    skips[skip.reason] += 1
+            processor.count_skips(skips)
             work = asyncio.create_task(
                 process_batch(sources, processor, self._settings.concurrency)
             )

@@ -17,6 +17,10 @@ HEADER_PROFILE: Final = "profile"
 HEADER_SCHEMA_VERSION: Final = "schema-version"
 HEADER_RECORD_VERSION: Final = "record-version"
 HEADER_CLIENT_ID: Final = "client-id"
+# `true` when the event's `object.process` is JSON true (a OneRoster result is asked
+# for), else `false`: the results writer skips the rest without decoding them.
+HEADER_PROCESS: Final = "process"
+_PROCESS: Final = {True: b"true", False: b"false"}
 
 
 class Record(NamedTuple):
@@ -90,17 +94,24 @@ def event_records(events: Sequence[Mapping[str, Any]], context: EnvelopeContext)
         (HEADER_RECORD_VERSION, RECORD_VERSION),
         (HEADER_CLIENT_ID, context.client_id.encode()),
     ]
-    # Events of one envelope share a few (type, profile) pairs: one header list each.
-    headers_for: dict[tuple[Any, Any], list[tuple[str, bytes]]] = {}
+    # Events of one envelope share a few (type, profile, process) triples: one header
+    # list each.
+    headers_for: dict[tuple[Any, Any, bool], list[tuple[str, bytes]]] = {}
     records = []
     dumps = orjson.dumps
     for event in events:
-        kind = (event.get("type"), event.get("profile"))
+        obj = event.get("object")
+        kind = (
+            event.get("type"),
+            event.get("profile"),
+            type(obj) is dict and obj.get("process") is True,
+        )
         headers = headers_for.get(kind)
         if headers is None:
             headers = headers_for[kind] = [
                 (HEADER_EVENT_TYPE, _header(kind[0])),
                 (HEADER_PROFILE, _header(kind[1])),
+                (HEADER_PROCESS, _PROCESS[kind[2]]),
                 *constant,
             ]
         records.append(Record(record_key(event), b"".join((prefix, dumps(event), b"}")), headers))

@@ -45,6 +45,7 @@ def test_event_record_value_and_headers() -> None:
     assert dict(record.headers) == {
         "event-type": b"ActivityEvent",
         "profile": b"TimebackProfile",
+        "process": b"false",
         "schema-version": ENVELOPE["dataVersion"].encode(),
         "record-version": b"1",
         "client-id": b"app-1",
@@ -73,10 +74,36 @@ def test_event_record_values_are_the_bytes_orjson_writes_for_the_whole_value() -
         assert record.headers == [
             ("event-type", str(event["type"]).encode()),
             ("profile", str(event.get("profile", "")).encode()),
+            ("process", b"false"),
             ("schema-version", ENVELOPE["dataVersion"].encode()),
             ("record-version", b"1"),
             ("client-id", "app-\u00e9".encode()),
         ]
+
+
+@pytest.mark.parametrize(
+    ("obj", "process"),
+    [
+        ({"id": "https://o/1", "process": True}, b"true"),
+        ({"id": "https://o/1", "process": False}, b"false"),
+        ({"id": "https://o/1", "process": "true"}, b"false"),  # only JSON true asks
+        ({"id": "https://o/1", "process": 1}, b"false"),
+        ({"id": "https://o/1"}, b"false"),
+        ("https://o/1", b"false"),
+        (None, b"false"),
+    ],
+)
+def test_the_process_header_says_whether_a_result_is_asked_for(obj: Any, process: bytes) -> None:
+    events = [
+        {"id": "urn:uuid:1", "type": "ActivityEvent", "object": obj},
+        {"id": "urn:uuid:2", "type": "ActivityEvent", "object": {"process": True}},
+        {"id": "urn:uuid:3", "type": "ActivityEvent"},
+    ]
+    context = context_of(ENVELOPE, "2026-02-10T15:04:06.000Z", "app-1")
+    first, asked, entity_like = event_records(events, context)
+    assert dict(first.headers)["process"] == process
+    assert dict(asked.headers)["process"] == b"true"
+    assert dict(entity_like.headers)["process"] == b"false"
 
 
 def test_rejected_record_truncates_the_body() -> None:
