@@ -26,10 +26,18 @@ _COMMAND: Final = Path(sys.executable).parent / "caliper-pipeline"
 class UpProcess:
     """`up` on free ports with its own data dir, trusting the benchmark's issuer."""
 
-    def __init__(self, *, issuer_dir: Path | None, server: frozenset[int], others: frozenset[int]):
+    def __init__(
+        self,
+        *,
+        issuer_dir: Path | None,
+        server: frozenset[int],
+        others: frozenset[int],
+        env: dict[str, str] | None = None,
+    ):
         self.server_cpus = server
         self.other_cpus = others
         self._issuer_dir = issuer_dir
+        self._extra_env = env or {}
         self._data = tempfile.TemporaryDirectory(prefix="caliper-bench-up-")
         self._log = Path(self._data.name) / "up.log"
         self._process: subprocess.Popen[str] | None = None
@@ -47,6 +55,7 @@ class UpProcess:
             "CALIPER_ISSUER_DIR": str(self._issuer_dir or Path(self._data.name) / "issuer"),
             "CALIPER_AUTH_ENABLED": "true" if self._issuer_dir is not None else "false",
             "CALIPER_LOG_LEVEL": "WARNING",
+            **self._extra_env,
         }
         with self._log.open("w") as log:
             self._process = subprocess.Popen(

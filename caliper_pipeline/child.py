@@ -21,7 +21,7 @@ import ctypes
 import logging
 import os
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,6 +53,8 @@ class ChildSpec:
     ready_prefix: str
     shutdown_timeout_s: float
     start_timeout_s: float = 120.0
+    # Added to the child's CPU niceness: the consumers yield the CPU to the front door.
+    nice: int = 0
 
 
 def describe_exit(code: int) -> str:
@@ -69,6 +71,15 @@ def _die_with_parent() -> None:
     # Runs in the child between fork and exec.
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _before_exec(nice: int) -> Callable[[], None]:
+    def prepare() -> None:
+        _die_with_parent()
+        if nice:
+            os.nice(nice)
+
+    return prepare
 
 
 class ChildProcess:
@@ -97,7 +108,7 @@ class ChildProcess:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_before_exec(self.spec.nice),
         )
         self._process = process
         logger.info("%s started (pid %d)", self.name, process.pid)

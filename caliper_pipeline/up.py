@@ -198,6 +198,7 @@ def up_children(
             config.aggregator_env(bootstrap, metrics_dir),
             ready_prefix=aggregate.READY_LINE,
             shutdown_timeout_s=config.aggregator.shutdown_timeout_s + KILL_GRACE_S,
+            nice=config.dev.consumers_nice,
         ),
         ChildSpec(
             WRITER,
@@ -205,6 +206,7 @@ def up_children(
             config.writer_env(bootstrap, metrics_dir, dev_server),
             ready_prefix=results.READY_LINE,
             shutdown_timeout_s=config.writer.shutdown_timeout_s + KILL_GRACE_S,
+            nice=config.dev.consumers_nice,
         ),
         ChildSpec(
             ANALYTICS,
@@ -213,6 +215,7 @@ def up_children(
             config.analytics_env(),
             ready_prefix=analytics.READY_PREFIX,
             shutdown_timeout_s=config.analytics.shutdown_timeout_s + KILL_GRACE_S,
+            nice=config.dev.consumers_nice,
         ),
     ]
     return [ChildProcess(spec) for spec in specs]

@@ -40,6 +40,14 @@ class DevSettings(BaseSettings):
         default=None,
         description="`up`: `id:secret` pairs, comma-separated; unset: one generated client.",
     )
+    consumers_nice: int = Field(
+        default=19,
+        ge=0,
+        le=19,
+        description="`up`: niceness added to the aggregator, results writer and analytics "
+        "children: under a burst the front door and broker get the CPU first and the "
+        "consumers catch up after (their lag shows on /metrics); 0: equal priority.",
+    )
     issuer_token_ttl_s: int = Field(
         default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
     )

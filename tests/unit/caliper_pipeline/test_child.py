@@ -139,6 +139,20 @@ async def test_the_rest_of_the_ready_line_is_kept(tmp_path: Path) -> None:
     assert door.ready_value == "ready"
 
 
+async def test_a_child_runs_at_the_niceness_it_was_given(tmp_path: Path) -> None:
+    """`up` lowers the consumers' CPU priority (CALIPER_CONSUMERS_NICE) below the front door's."""
+    code = "import os,signal,sys,time;signal.signal(15,lambda *_:sys.exit(0));"
+    code += "print(f'ready {os.nice(0)}',flush=True);time.sleep(30)"
+    argv, env = [sys.executable, "-c", code], dict(os.environ)
+    plain = ChildProcess(ChildSpec("plain", argv, env, "ready ", 5.0))
+    niced = ChildProcess(ChildSpec("niced", argv, env, "ready ", 5.0, nice=7))
+    shutdown = asyncio.Event()
+    plan = Plan([plain, niced], on_ready=shutdown.set)
+    assert await asyncio.wait_for(supervise(plan, shutdown, asyncio.Event(), 10), 30) == 0
+    base = os.nice(0)
+    assert (plain.ready_value, niced.ready_value) == (str(base), str(min(19, base + 7)))
+
+
 async def test_a_child_killed_by_sigkill_is_named_and_stops_the_others(
     tmp_path: Path,
 ) -> None:

@@ -162,6 +162,9 @@ def test_the_children_in_start_order_with_their_deadlines(tmp_path: Path) -> Non
         ["caliper_pipeline", "results"],
         ["caliper_pipeline", "analytics", "--local-issuer"],
     ]
+    # The consumers yield the CPU to the front door (and the broker) under a burst.
+    assert [child.spec.nice for child in children] == [0] + [config.dev.consumers_nice] * 3
+    assert config.dev.consumers_nice == 19
     door_deadline = children[0].spec.shutdown_timeout_s
     assert door_deadline == config.door.shutdown_timeout_s + KILL_GRACE_S
     # The runtime never cancels a child that is still within its own deadline.

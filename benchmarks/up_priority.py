@@ -1,0 +1,126 @@
+"""Inside `up`, the consumers at equal and at lower CPU priority, in interleaved runs.
+
+On a two-core machine `up`'s second core holds the broker, the aggregator, the results
+writer and the load generator; the front door waits for the broker's acknowledgements.
+Each round starts `up` once per niceness (`CALIPER_CONSUMERS_NICE`), in turn, so a noisy
+minute of a shared machine hits every variant. Per variant and envelope size it prints
+the peak rate (closed loop, as benchmarks/http.py), its p99, and what each stage cost in
+CPU per event once the consumers had caught up with everything sent: the sustained
+capacity of the pipeline, which a 5 s burst does not show.
+
+    .venv/bin/python benchmarks/up_priority.py [--nice 0,10] [--rounds 3] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+from typing import Final
+
+import uvloop
+
+from benchmarks.cpus import Layout, cpu_seconds, layout, pin
+from benchmarks.http_processes import HOST, Issuer
+from benchmarks.http_requests import prebuilt_requests
+from benchmarks.http_up import UpProcess
+from benchmarks.loadgen import run_load
+
+STAGES: Final = ("front door", "broker", "aggregator", "results writer")
+CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
+SETTLED_CPU_S: Final = 0.03  # a consumer using less per second than this has caught up
+
+
+async def caught_up(pids: dict[str, int], timeout_s: float = 300.0) -> dict[str, float]:
+    """CPU seconds per stage once neither consumer is working any more."""
+    last: dict[str, float] | None = None
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        now = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        consumers = ("aggregator", "results writer")
+        if last is not None and all(now[n] - last[n] < SETTLED_CPU_S for n in consumers):
+            return now
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("the consumers did not catch up")
+        last = now
+        await asyncio.sleep(1.0)
+
+
+async def one_variant(
+    nice: int, issuer: Issuer, cpus: Layout, seconds: float
+) -> dict[int, tuple[float, float, dict[str, float]]]:
+    """Per envelope size: (events/s, p99 ms, CPU microseconds per event by stage)."""
+    env = {"CALIPER_CONSUMERS_NICE": str(nice)}
+    results: dict[int, tuple[float, float, dict[str, float]]] = {}
+    with UpProcess(
+        issuer_dir=issuer.directory, server=cpus.server, others=cpus.others, env=env
+    ) as up:
+        pids = {name: up.pids[name] for name in STAGES}
+        for size in (100, 1):
+            requests = prebuilt_requests(up.port, size, token=issuer.token)
+            bound = {"connections": CONNECTIONS[size], "max_requests": 1_000_000}
+            await run_load(HOST, up.port, requests, duration_s=1.5, **bound)
+            before = await caught_up(pids)
+            result = await run_load(HOST, up.port, requests, duration_s=seconds, **bound)
+            after = await caught_up(pids)
+            if result.not_ok:
+                raise RuntimeError(f"nice {nice}: {result.statuses}")
+            events = result.ok * size
+            cost = {name: (after[name] - before[name]) / events * 1e6 for name in STAGES}
+            results[size] = (events / result.elapsed_s, result.percentile_ms(0.99), cost)
+    return results
+
+
+def line(nice: int, size: int, figures: tuple[float, float, dict[str, float]]) -> str:
+    rate, p99, cost = figures
+    stages = "  ".join(f"{name} {cost[name]:6.1f}" for name in STAGES)
+    head = f"nice {nice:2d}  {size:3d}-event  {rate:8,.0f} ev/s  p99 {p99:6.1f} ms"
+    return f"{head}  us/event: {stages}"
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    cpus = layout()
+    pin(os.getpid(), cpus.others)
+    if not cpus.separate:
+        print("ONE CPU ONLY: the comparison needs two")
+    issuer = Issuer()
+    rates: dict[tuple[int, int], list[float]] = {}
+    try:
+        for round_ in range(1, args.rounds + 1):
+            print(f"round {round_}", flush=True)
+            for nice in args.nice:
+                for size, figures in (await one_variant(nice, issuer, cpus, args.seconds)).items():
+                    rates.setdefault((nice, size), []).append(figures[0])
+                    print("  " + line(nice, size, figures), flush=True)
+    finally:
+        issuer.close()
+    first = args.nice[0]
+    for size in (100, 1):
+        for nice in args.nice[1:]:
+            pairs = zip(rates[(nice, size)], rates[(first, size)], strict=True)
+            ratios = [ours / base for ours, base in pairs]
+            print(
+                f"{size:3d}-event, nice {nice} vs nice {first}: "
+                + " / ".join(f"{r:.2f}x" for r in ratios)
+                + f" (median {statistics.median(ratios):.2f}x)"
+            )
+
+
+def _nice_values(text: str) -> list[int]:
+    values = [int(part) for part in text.split(",") if part]
+    if len(values) < 2 or not all(0 <= v <= 19 for v in values):
+        raise argparse.ArgumentTypeError("two or more values from 0 to 19, the first the base")
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--nice", type=_nice_values, default=[0, 10])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each peak run")
+    uvloop.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
