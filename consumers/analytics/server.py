@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+from collections.abc import Generator
 
 import uvicorn
 from fastapi import FastAPI
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handlers: the process runtime owns the signals.
+    uvicorn's would see SIGTERM beside the runtime's, then raise it once more on exit,
+    which the runtime took for a second signal and forced the exit."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 class AnalyticsStartError(Exception):
@@ -24,7 +36,7 @@ class AnalyticsServer:
             lifespan="on",
             timeout_graceful_shutdown=int(shutdown_timeout_s),
         )
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config)
         self.sock = sock
         self._task: asyncio.Task[None] | None = None
 
