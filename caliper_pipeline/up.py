@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from pydantic_settings import BaseSettings
+
 from caliper_pipeline.banner import print_banner
 from caliper_pipeline.child import ChildProcess, ChildSpec
 from caliper_pipeline.child_metrics import MULTIPROC_ENV
@@ -109,7 +111,7 @@ class UpConfig:
         env = self._base_env(_DOOR, bootstrap)
         env.pop(MULTIPROC_ENV, None)  # its own metrics stay in memory (the hot path)
         env |= {f"{_DOOR}HOST": self.door.host, f"{_DOOR}PORT": str(self.door.port)}
-        return env
+        return env | self._partitions(_DOOR, self.door, "events", "rejected")
 
     def aggregator_env(self, bootstrap: str, metrics_dir: Path) -> dict[str, str]:
         """SQLite under `data_dir` unless a store is configured. Each start names a new
@@ -117,6 +119,7 @@ class UpConfig:
         for the last one are void."""
         env = self._consumer_env(_AGGREGATOR, bootstrap, metrics_dir)
         env[f"{_AGGREGATOR}BROKER_RUN_ID"] = f"up-{uuid.uuid4()}"
+        env |= self._partitions(_AGGREGATOR, self.aggregator, "events", "facts", "daily")
         if "store_url" not in self.aggregator.model_fields_set:
             # store_path is absolute: sqlite:// + /abs/path is the documented absolute form.
             env[f"{_AGGREGATOR}STORE_URL"] = f"sqlite://{self.store_path}"
@@ -152,6 +155,12 @@ class UpConfig:
                 f"{_WRITER}CLIENT_SECRET": dev_server.app.client_secret,
             }
         return env
+
+    def _partitions(self, prefix: str, settings: BaseSettings, *topics: str) -> dict[str, str]:
+        """`up_partitions` for each of these topics whose partition count is not set."""
+        fields = [f"{topic}_partitions" for topic in topics]
+        count = str(self.dev.up_partitions)
+        return {f"{prefix}{f.upper()}": count for f in fields if f not in settings.model_fields_set}
 
     def _consumer_env(self, prefix: str, bootstrap: str, metrics_dir: Path) -> dict[str, str]:
         env = self._base_env(prefix, bootstrap)

@@ -48,6 +48,13 @@ class DevSettings(BaseSettings):
         "children: under a burst the front door and broker get the CPU first and the "
         "consumers catch up after (their lag shows on /metrics); 0: equal priority.",
     )
+    up_partitions: int = Field(
+        default=1,
+        gt=0,
+        description="`up`: partitions of the events, rejected, facts and daily topics on the "
+        "embedded broker, unless set apart: one consumer per group reads them there, and "
+        "that broker pays for each partition in every produce and fetch request.",
+    )
     issuer_token_ttl_s: int = Field(
         default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
     )

@@ -122,6 +122,29 @@ def test_the_front_door_child_serves_where_up_was_told(monkeypatch: pytest.Monke
     assert MULTIPROC_ENV not in config.front_door_env(BROKER)
 
 
+def test_the_topics_get_up_partitions_unless_set_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALIPER_UP_PARTITIONS", "3")
+    monkeypatch.setenv("CALIPER_AGGREGATOR_FACTS_PARTITIONS", "7")  # set apart: kept
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.front_door_env(BROKER))
+    door = Settings()
+    assert (door.events_partitions, door.rejected_partitions) == (3, 3)
+    read_as_child(monkeypatch, config.aggregator_env(BROKER, tmp_path))
+    aggregator = AggregatorSettings()
+    assert (aggregator.events_partitions, aggregator.daily_partitions) == (3, 3)
+    assert aggregator.facts_partitions == 7
+
+
+def test_up_partitions_default_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    read_as_child(monkeypatch, {})
+    assert Settings().events_partitions == 12  # the front door's own default (deploy/)
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.front_door_env(BROKER))
+    assert Settings().events_partitions == 1
+
+
 def test_the_consumers_log_like_the_front_door_and_write_metric_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
