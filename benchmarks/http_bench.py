@@ -8,10 +8,13 @@ other. Every run is bounded in seconds and requests and targets 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import os
 import sys
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,6 +33,16 @@ from caliper_pipeline.dev.broker import EmbeddedBroker, port_or_free
 RESULTS: Final = Path(__file__).resolve().parent / "results"
 UP: Final = "ours/up"  # the front door inside `caliper-pipeline up` (uvicorn)
 UP_TOPIC: Final = "caliper.events"
+
+
+async def _settled(point: Point, settle: Callable[[], Awaitable[object]] | None) -> Point:
+    """The point printed, with the consumers' catch-up time when there are consumers."""
+    if settle is not None:
+        started = time.monotonic()
+        await settle()
+        point = dataclasses.replace(point, catch_up_s=time.monotonic() - started)
+    print(point.line(), flush=True)
+    return point
 
 
 class Bench:
@@ -55,8 +68,12 @@ class Bench:
         auth: bool,
         size: int,
         fractions: list[float],
+        settle: Callable[[], Awaitable[object]] | None = None,
     ) -> int:
-        """Correctness, warm-up, peak, then each open-loop fraction; events acknowledged."""
+        """Correctness, warm-up, peak, then each open-loop fraction; events acknowledged.
+        `settle` (inside `up`) waits for the consumers to catch up before each measured
+        run, so that each rate is measured from the same start, not on the previous
+        run's backlog; how long that took is the run's `catch_up_s`."""
         args = self.args
         connections = args.connections if size == 1 else max(8, args.connections // 4)
         requests = self.requests(port, size, token=auth)
@@ -75,19 +92,14 @@ class Bench:
         bound = {"connections": connections, "max_requests": args.max_requests}
         warm = await run_load(HOST, port, requests, duration_s=1.0, **bound)
         acked = (check.ok + warm.ok) * size
+        if settle is not None:
+            await settle()
         meter.start()
         top = await run_load(HOST, port, requests, duration_s=args.seconds, **bound)
-        runs = [
-            Point.of(
-                top,
-                server=server,
-                auth=auth,
-                events=size,
-                connections=connections,
-                cpu=meter.shares(),
-            )
-        ]
-        print(runs[0].line(), flush=True)
+        peak = Point.of(
+            top, server=server, auth=auth, events=size, connections=connections, cpu=meter.shares()
+        )
+        runs = [await _settled(peak, settle)]
         acked += top.ok * size
         for fraction in fractions:
             rate = fraction * runs[0].requests_per_s
@@ -105,8 +117,7 @@ class Bench:
                 offered_per_s=rate,
                 cpu=meter.shares(),
             )
-            print(point.line(), flush=True)
-            runs.append(point)
+            runs.append(await _settled(point, settle))
             acked += result.ok * size
         self.points += runs
         return acked
@@ -153,7 +164,13 @@ class Bench:
             acked = 0
             for size in (1, 100):
                 acked += await self.curve(
-                    up.port, meter, server=UP, auth=auth, size=size, fractions=fractions
+                    up.port,
+                    meter,
+                    server=UP,
+                    auth=auth,
+                    size=size,
+                    fractions=fractions,
+                    settle=up.caught_up,
                 )
             stored = await topic_size(up.bootstrap, UP_TOPIC)
         self._record(UP, auth, UP_TOPIC, acked, stored)

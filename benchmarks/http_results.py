@@ -44,6 +44,8 @@ class Point:
     elapsed_s: float
     # Share of one core each process used during the run (1.0 = a core fully busy).
     cpu: dict[str, float] = field(default_factory=dict)
+    # Inside `up`: seconds the consumers took after the run to read all it had sent.
+    catch_up_s: float | None = None
 
     @classmethod
     def of(
@@ -89,6 +91,7 @@ class Point:
             f"{self.server:12} {'on' if self.auth else 'off':4} {self.events:>4} {self.label:9}"
             f" {self.requests_per_s:>8.0f} {self.events_per_s:>9.0f} {self.p50_ms:>8.2f}"
             f" {self.p99_ms:>8.2f} {self.not_ok:>6} {cpu} | {cores}"
+            + ("" if self.catch_up_s is None else f" | caught up in {self.catch_up_s:.0f} s")
         )
 
 

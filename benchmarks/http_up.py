@@ -8,6 +8,7 @@ two-core machine would give them out in production.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -18,9 +19,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
-from benchmarks.cpus import allowed, pin
+from benchmarks.cpus import allowed, cpu_seconds, pin
 
 _COMMAND: Final = Path(sys.executable).parent / "caliper-pipeline"
+CONSUMERS: Final = ("aggregator", "results writer")
+SETTLED_CPU_S: Final = 0.03  # a consumer using less per second than this has caught up
 
 
 class UpProcess:
@@ -113,6 +116,21 @@ class UpProcess:
         """The processes by the names the benchmark's CPU meter reports (`server` first)."""
         pids = dict(self.pids)
         return {"server": pids.pop("front door"), **pids}
+
+    async def caught_up(self, timeout_s: float = 300.0) -> dict[str, float]:
+        """CPU seconds of every child once neither consumer is working any more: they
+        have read everything the front door accepted."""
+        last: dict[str, float] | None = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+            if last is not None and all(now[n] - last[n] < SETTLED_CPU_S for n in CONSUMERS):
+                return now
+            if loop.time() > deadline:
+                raise RuntimeError("the consumers did not catch up")
+            last = now
+            await asyncio.sleep(1.0)
 
     @property
     def port(self) -> int:

@@ -14,14 +14,13 @@ capacity of the pipeline, which a 5 s burst does not show.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 from typing import Final
 
 import uvloop
 
-from benchmarks.cpus import Layout, cpu_seconds, layout, pin
+from benchmarks.cpus import Layout, layout, pin
 from benchmarks.http_processes import HOST, Issuer
 from benchmarks.http_requests import prebuilt_requests
 from benchmarks.http_up import UpProcess
@@ -29,22 +28,6 @@ from benchmarks.loadgen import run_load
 
 STAGES: Final = ("front door", "broker", "aggregator", "results writer")
 CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
-SETTLED_CPU_S: Final = 0.03  # a consumer using less per second than this has caught up
-
-
-async def caught_up(pids: dict[str, int], timeout_s: float = 300.0) -> dict[str, float]:
-    """CPU seconds per stage once neither consumer is working any more."""
-    last: dict[str, float] | None = None
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while True:
-        now = {name: cpu_seconds(pid) for name, pid in pids.items()}
-        consumers = ("aggregator", "results writer")
-        if last is not None and all(now[n] - last[n] < SETTLED_CPU_S for n in consumers):
-            return now
-        if asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError("the consumers did not catch up")
-        last = now
-        await asyncio.sleep(1.0)
 
 
 async def one_variant(
@@ -56,14 +39,13 @@ async def one_variant(
     with UpProcess(
         issuer_dir=issuer.directory, server=cpus.server, others=cpus.others, env=env
     ) as up:
-        pids = {name: up.pids[name] for name in STAGES}
         for size in (100, 1):
             requests = prebuilt_requests(up.port, size, token=issuer.token)
             bound = {"connections": CONNECTIONS[size], "max_requests": 1_000_000}
             await run_load(HOST, up.port, requests, duration_s=1.5, **bound)
-            before = await caught_up(pids)
+            before = await up.caught_up()
             result = await run_load(HOST, up.port, requests, duration_s=seconds, **bound)
-            after = await caught_up(pids)
+            after = await up.caught_up()
             if result.not_ok:
                 raise RuntimeError(f"nice {nice}: {result.statuses}")
             events = result.ok * size
