@@ -26,7 +26,8 @@ async def topic_size(bootstrap: str, topic: str) -> int:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        await consumer.topics()  # metadata: `up` creates its topics with fewer partitions
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
         ends = await consumer.end_offsets(parts)
         consumer.assign(parts)
         for part in parts:
