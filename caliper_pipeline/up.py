@@ -111,6 +111,8 @@ class UpConfig:
         env = self._base_env(_DOOR, bootstrap)
         env.pop(MULTIPROC_ENV, None)  # its own metrics stay in memory (the hot path)
         env |= {f"{_DOOR}HOST": self.door.host, f"{_DOOR}PORT": str(self.door.port)}
+        if "kafka_linger_ms" not in self.door.model_fields_set:
+            env[f"{_DOOR}KAFKA_LINGER_MS"] = str(self.dev.up_linger_ms)
         return env | self._partitions(_DOOR, self.door, "events", "rejected")
 
     def aggregator_env(self, bootstrap: str, metrics_dir: Path) -> dict[str, str]:

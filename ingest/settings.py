@@ -117,8 +117,9 @@ class Settings(BaseSettings):
     kafka_linger_ms: int = Field(
         default=0,
         ge=0,
-        description="Producer linger: how long a batch waits for more records (group commit "
-        "batches already; see benchmarks/publish.py).",
+        description="Group commit window: how long a flush waits for more requests to share "
+        "its batches (they fill while a request is in flight anyway; see "
+        "benchmarks/publish.py).",
     )
     kafka_producers: int = Field(
         default=2,

@@ -55,6 +55,14 @@ class DevSettings(BaseSettings):
         "embedded broker, unless set apart: one consumer per group reads them there, and "
         "that broker pays for each partition in every produce and fetch request.",
     )
+    up_linger_ms: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="`up`: the front door's group commit window unless `CALIPER_KAFKA_LINGER_MS` "
+        "is set: the embedded broker keeps each batch as one object and walks them all on "
+        "every fetch, so fewer, larger batches keep its fetches cheap as its log grows.",
+    )
     issuer_token_ttl_s: int = Field(
         default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
     )

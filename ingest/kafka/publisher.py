@@ -116,7 +116,9 @@ class KafkaPublisher:
             await admin.close()
             raise
         self._admin, self._producers = admin, tuple(producers)
-        self._committer = GroupCommitter(self._producers, settings.events_topic)
+        self._committer = GroupCommitter(
+            self._producers, settings.events_topic, linger_s=settings.kafka_linger_ms / 1000
+        )
 
     def _producer(self, options: dict[str, Any]) -> AIOKafkaProducer:
         settings = self._settings
@@ -124,7 +126,7 @@ class KafkaPublisher:
             **options,
             acks="all",
             enable_idempotence=settings.kafka_enable_idempotence,
-            linger_ms=settings.kafka_linger_ms,
+            linger_ms=0,  # the group commit window is the events' linger (batcher.py)
             max_batch_size=settings.kafka_max_batch_bytes,
             max_request_size=max(settings.kafka_max_batch_bytes, 1_048_576),
             compression_type=settings.kafka_compression,

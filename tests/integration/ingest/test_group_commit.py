@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -97,3 +98,44 @@ async def test_a_failing_flush_fails_every_waiting_request(bootstrap_servers: st
     finally:
         await producer.stop()
     assert all(isinstance(result, Exception) for result in results), results
+
+
+class CountingProducer(AIOKafkaProducer):  # type: ignore[misc]
+    """A real producer that counts the batches the committer hands it."""
+
+    batches = 0
+
+    async def send_batch(self, *args: Any, **kwargs: Any) -> Any:
+        self.batches += 1
+        return await super().send_batch(*args, **kwargs)
+
+
+async def batches_sent(bootstrap: str, linger_s: float) -> int:
+    """Four requests 50 ms apart through a committer with this window: how many batches."""
+    topic = await make_topic(bootstrap, 1)
+    producer = CountingProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    committer = GroupCommitter([producer], topic, linger_s=linger_s)
+
+    async def later(student: int) -> None:
+        await asyncio.sleep(0.05 * student)
+        await committer.publish([record(student, 0)])
+
+    try:
+        await asyncio.gather(*(later(s) for s in range(4)))
+    finally:
+        await producer.stop()
+    assert len(await read_topic(bootstrap, topic, expect=4)) == 4
+    return producer.batches
+
+
+async def test_requests_within_the_commit_window_share_one_batch(bootstrap_servers: str) -> None:
+    """With a window, the requests that arrive while it is open go out in one batch;
+    without one, each leaves as soon as it comes."""
+    assert await batches_sent(bootstrap_servers, linger_s=0.3) == 1
+    assert await batches_sent(bootstrap_servers, linger_s=0.0) == 4
+
+
+def test_a_negative_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="linger_s"):
+        GroupCommitter([cast(AIOKafkaProducer, object())], "t", linger_s=-1)

@@ -145,6 +145,26 @@ def test_up_partitions_default_to_one(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().events_partitions == 1
 
 
+def test_the_front_door_lingers_up_linger_ms_unless_set_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_as_child(monkeypatch, {})
+    assert Settings().kafka_linger_ms == 0  # its own default (deploy/)
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.front_door_env(BROKER))
+    assert Settings().kafka_linger_ms == 5
+
+    read_as_child(monkeypatch, {"CALIPER_UP_LINGER_MS": "2"})
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.front_door_env(BROKER))
+    assert Settings().kafka_linger_ms == 2
+
+    read_as_child(monkeypatch, {"CALIPER_UP_LINGER_MS": "2", "CALIPER_KAFKA_LINGER_MS": "0"})
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.front_door_env(BROKER))
+    assert Settings().kafka_linger_ms == 0  # set apart: kept
+
+
 def test_the_consumers_log_like_the_front_door_and_write_metric_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
