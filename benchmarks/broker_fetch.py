@@ -9,8 +9,9 @@ its consumers' fetches hold up the front door's produce requests. For each numbe
 batches stored this prints the broker's CPU per fetch, then the produce acknowledgement
 latency (one producer, a fixed rate) and the broker's CPU share, with no consumer and
 with two (each in its own group, as `up`'s aggregator and results writer). Why `up`
-gives the front door a producer linger (`CALIPER_UP_LINGER_MS`): fewer, larger
-batches. The broker runs on CPU 1 and this process on CPU 0 where the machine has two.
+gives the front door a group commit window (`CALIPER_UP_LINGER_MS`): fewer, larger
+batches. The broker (every thread) and this process run on two different cores where
+the machine has two (benchmarks/cpus.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from benchmarks.cpus import cpu_seconds
+from benchmarks.cpus import cpu_seconds, layout, pin
 from caliper_pipeline.dev.broker import EmbeddedBroker
 
 TOPIC: Final = "bench.fetch"
@@ -126,12 +127,12 @@ async def with_consumers(
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    if len(os.sched_getaffinity(0)) >= 2:
-        os.sched_setaffinity(0, {0})
+    cpus = layout()
     async with EmbeddedBroker() as broker:
         assert broker.pid is not None
-        if len(os.sched_getaffinity(broker.pid)) >= 2:
-            os.sched_setaffinity(broker.pid, {1})
+        # After the start: the broker would inherit this process's core.
+        pin(os.getpid(), cpus.server)
+        pin(broker.pid, cpus.others)
         admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
         await admin.start()
         await admin.create_topics([NewTopic(TOPIC, 1, 1)])
