@@ -119,7 +119,7 @@ class UpConfig:
         """SQLite under `data_dir` unless a store is configured. Each start names a new
         broker run: the embedded broker forgets its log on restart, so offsets stored
         for the last one are void."""
-        env = self._consumer_env(_AGGREGATOR, bootstrap, metrics_dir)
+        env = self._consumer_env(_AGGREGATOR, bootstrap, metrics_dir, self.aggregator)
         env[f"{_AGGREGATOR}BROKER_RUN_ID"] = f"up-{uuid.uuid4()}"
         env |= self._partitions(_AGGREGATOR, self.aggregator, "events", "facts", "daily")
         if "store_url" not in self.aggregator.model_fields_set:
@@ -148,7 +148,7 @@ class UpConfig:
         self, bootstrap: str, metrics_dir: Path, dev_server: DevServer | None
     ) -> dict[str, str]:
         """The writer's settings as set; pointed at the development server when unset."""
-        env = self._consumer_env(_WRITER, bootstrap, metrics_dir)
+        env = self._consumer_env(_WRITER, bootstrap, metrics_dir, self.writer)
         if dev_server is not None:
             env |= {
                 f"{_WRITER}BASE_URL": dev_server.url,
@@ -164,7 +164,9 @@ class UpConfig:
         count = str(self.dev.up_partitions)
         return {f"{prefix}{f.upper()}": count for f in fields if f not in settings.model_fields_set}
 
-    def _consumer_env(self, prefix: str, bootstrap: str, metrics_dir: Path) -> dict[str, str]:
+    def _consumer_env(
+        self, prefix: str, bootstrap: str, metrics_dir: Path, settings: BaseSettings
+    ) -> dict[str, str]:
         env = self._base_env(prefix, bootstrap)
         # One log configuration for all of `up`, the front door's, as in one process.
         env |= {
@@ -172,6 +174,8 @@ class UpConfig:
             f"{prefix}LOG_FORMAT": self.door.log_format,
             MULTIPROC_ENV: str(metrics_dir),
         }
+        if "idle_between_polls_ms" not in settings.model_fields_set:
+            env[f"{prefix}IDLE_BETWEEN_POLLS_MS"] = str(self.dev.up_idle_between_polls_ms)
         return env
 
     def _base_env(self, prefix: str, bootstrap: str) -> dict[str, str]:

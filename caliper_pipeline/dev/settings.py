@@ -63,6 +63,15 @@ class DevSettings(BaseSettings):
         "is set: the embedded broker keeps each batch as one object and walks them all on "
         "every fetch, so fewer, larger batches keep its fetches cheap as its log grows.",
     )
+    up_idle_between_polls_ms: int = Field(
+        default=200,
+        ge=0,
+        le=60_000,
+        description="`up`: how long the aggregator and the results writer wait after a batch "
+        "that was not full before polling again, unless their own setting is set: each fetch "
+        "costs the embedded broker a walk of its whole log, so fewer fetches keep its core "
+        "free for the front door's produce requests.",
+    )
     issuer_token_ttl_s: int = Field(
         default=3600, gt=0, le=86_400, description="`up`/`token`: lifetime of issued tokens."
     )

@@ -55,6 +55,13 @@ class AggregatorSettings(BaseSettings):
         default=50, ge=0, description="Keep collecting a batch this long while records come."
     )
     poll_timeout_ms: int = Field(default=500, gt=0, description="Longest wait for a batch.")
+    idle_between_polls_ms: int = Field(
+        default=0,
+        ge=0,
+        le=60_000,
+        description="Wait this long after a batch smaller than `batch_size` before polling "
+        "again, so one fetch brings what arrived meanwhile (`up` sets 200 for its broker).",
+    )
     session_timeout_ms: int = Field(default=10_000, gt=0, description="Consumer group session.")
     heartbeat_interval_ms: int = Field(default=3000, gt=0, description="Group heartbeat period.")
     request_timeout_ms: int = Field(default=10_000, gt=0, description="Kafka request timeout.")

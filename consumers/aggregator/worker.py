@@ -25,6 +25,7 @@ from consumers.aggregator.store import Store, StoreError
 from consumers.aggregator.topics import prepare
 from consumers.health.progress import Progress
 from consumers.kafka import KafkaOptions
+from consumers.polling import idle_between_polls
 
 logger = logging.getLogger(__name__)
 
@@ -241,6 +242,11 @@ class Aggregator:
                 logger.warning("batch rolled back, will read it again: %s", exc)
                 self._needs_resume = True
                 await asyncio.sleep(self.settings.retry_backoff_s)
+            else:
+                records = sum(map(len, batch.values()))
+                await idle_between_polls(
+                    stop, records, self.settings.batch_size, self.settings.idle_between_polls_ms
+                )
 
     async def _poll(self, consumer: AIOKafkaConsumer) -> dict[TopicPartition, list[Any]]:
         """Up to `batch_size` records: one fetch often holds only a few dozen (one

@@ -29,6 +29,13 @@ class WriterSettings(BaseSettings):
     )
     max_poll_records: int = Field(default=500, gt=0, description="Most records per batch.")
     poll_timeout_ms: int = Field(default=500, gt=0, description="Longest wait for one batch.")
+    idle_between_polls_ms: int = Field(
+        default=0,
+        ge=0,
+        le=60_000,
+        description="Wait this long after a batch smaller than `max_poll_records` before "
+        "polling again, so one fetch brings what arrived meanwhile (`up` sets 200).",
+    )
     session_timeout_ms: int = Field(default=10_000, gt=0, description="Group session timeout.")
     heartbeat_interval_ms: int = Field(default=3000, gt=0, description="Group heartbeat.")
 

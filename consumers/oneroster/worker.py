@@ -28,6 +28,7 @@ from consumers.oneroster.kafka import DeadLetterProducer, make_consumer
 from consumers.oneroster.metrics import WriterMetrics
 from consumers.oneroster.processor import Processor, header_skip, process_batch
 from consumers.oneroster.settings import WriterSettings
+from consumers.polling import idle_between_polls
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,10 @@ class ResultsWriter:
             await self._commit(consumer, offsets)
             await gauges.refresh(consumer)
             self.progress.moved()
+            settings = self._settings
+            await idle_between_polls(
+                stop, len(records), settings.max_poll_records, settings.idle_between_polls_ms
+            )
 
     async def _finish(self, work: asyncio.Task[object], stop: asyncio.Event) -> bool:
         stopping = asyncio.create_task(stop.wait())

@@ -165,6 +165,29 @@ def test_the_front_door_lingers_up_linger_ms_unless_set_apart(
     assert Settings().kafka_linger_ms == 0  # set apart: kept
 
 
+def test_the_consumers_idle_up_idle_between_polls_ms_unless_set_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_as_child(monkeypatch, {})
+    # Their own defaults (deploy/): poll again at once.
+    assert AggregatorSettings().idle_between_polls_ms == WriterSettings().idle_between_polls_ms == 0
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.aggregator_env(BROKER, tmp_path))
+    assert AggregatorSettings().idle_between_polls_ms == 200
+    read_as_child(monkeypatch, config.writer_env(BROKER, tmp_path, None))
+    assert WriterSettings().idle_between_polls_ms == 200
+
+    read_as_child(
+        monkeypatch,
+        {"CALIPER_UP_IDLE_BETWEEN_POLLS_MS": "50", "CALIPER_ONEROSTER_IDLE_BETWEEN_POLLS_MS": "0"},
+    )
+    config = UpConfig.from_environment(Settings())
+    read_as_child(monkeypatch, config.aggregator_env(BROKER, tmp_path))
+    assert AggregatorSettings().idle_between_polls_ms == 50
+    read_as_child(monkeypatch, config.writer_env(BROKER, tmp_path, None))
+    assert WriterSettings().idle_between_polls_ms == 0  # set apart: kept
+
+
 def test_the_consumers_log_like_the_front_door_and_write_metric_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,133 @@
+"""Inside `up`, the consumers polling again at once or idling between polls, interleaved.
+
+The embedded broker walks every batch it stores on each fetch (benchmarks/broker_fetch.py),
+so consumers that poll again as soon as a batch is done keep its core busy, the more so as
+its log grows, and the front door waits longer for its produce acknowledgements. Each round
+starts `up` once per value of `CALIPER_UP_IDLE_BETWEEN_POLLS_MS`, in turn, so a noisy
+minute of a shared machine hits every variant. Per variant: 1-event envelopes at a fixed
+rate (open loop) in consecutive segments, each with the front door's p50/p99 and the
+broker's CPU share while the log grows, then the closed-loop peaks on both envelope sizes
+(as benchmarks/http.py, auth on).
+
+    .venv/bin/python benchmarks/up_idle.py [--idle 0,200] [--rounds 2] [--rate 1000]
+        [--segments 4] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Final
+
+import uvloop
+
+from benchmarks.cpus import Layout, cpu_seconds, layout, pin
+from benchmarks.http_processes import HOST, Issuer
+from benchmarks.http_requests import prebuilt_requests
+from benchmarks.http_up import UpProcess
+from benchmarks.loadgen import LoadResult, run_load
+
+CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
+PEAK_S: Final = 5.0
+
+
+def _checked(result: LoadResult, what: str) -> LoadResult:
+    if result.not_ok:
+        raise RuntimeError(f"{what}: {result.statuses}")
+    return result
+
+
+async def one_variant(
+    idle_ms: int, issuer: Issuer, cpus: Layout, args: argparse.Namespace
+) -> tuple[list[str], dict[int, float]]:
+    """Lines to print, and the peak per envelope size (events/s)."""
+    env = {"CALIPER_UP_IDLE_BETWEEN_POLLS_MS": str(idle_ms)}
+    lines, peaks = [], {}
+    with UpProcess(
+        issuer_dir=issuer.directory, server=cpus.server, others=cpus.others, env=env
+    ) as up:
+        broker = up.pids["broker"]
+        one = prebuilt_requests(up.port, 1, token=issuer.token)
+        for segment in range(1, args.segments + 1):
+            before, started = cpu_seconds(broker), time.perf_counter()
+            result = _checked(
+                await run_load(
+                    HOST, up.port, one, connections=CONNECTIONS[1], duration_s=args.seconds,
+                    max_requests=10**8, rate_per_s=args.rate,
+                ),
+                f"idle {idle_ms}, segment {segment}",
+            )  # fmt: skip
+            busy = (cpu_seconds(broker) - before) / (time.perf_counter() - started)
+            lines.append(
+                f"idle {idle_ms:4d} ms  {args.rate:,.0f} req/s, segment {segment}: "
+                f"p50 {result.percentile_ms(0.5):6.1f}  p99 {result.percentile_ms(0.99):6.1f} ms"
+                f"  broker CPU {busy:4.0%}"
+            )
+        for size in (1, 100):
+            requests = prebuilt_requests(up.port, size, token=issuer.token)
+            result = _checked(
+                await run_load(
+                    HOST, up.port, requests, connections=CONNECTIONS[size], duration_s=PEAK_S,
+                    max_requests=10**8,
+                ),
+                f"idle {idle_ms}, {size}-event peak",
+            )  # fmt: skip
+            peaks[size] = result.ok * size / result.elapsed_s
+            lines.append(
+                f"idle {idle_ms:4d} ms  {size:3d}-event peak {peaks[size]:9,.0f} events/s"
+                f"  p99 {result.percentile_ms(0.99):6.1f} ms"
+            )
+    return lines, peaks
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    cpus = layout()
+    pin(os.getpid(), cpus.others)
+    if not cpus.separate:
+        print("ONE CPU ONLY: the comparison needs two")
+    issuer = Issuer()
+    peaks: dict[tuple[int, int], list[float]] = {}
+    try:
+        for round_ in range(1, args.rounds + 1):
+            print(f"round {round_}", flush=True)
+            for idle_ms in args.idle:
+                lines, peak = await one_variant(idle_ms, issuer, cpus, args)
+                for text in lines:
+                    print("  " + text, flush=True)
+                for size, rate in peak.items():
+                    peaks.setdefault((idle_ms, size), []).append(rate)
+    finally:
+        issuer.close()
+    first = args.idle[0]
+    for size in (1, 100):
+        for idle_ms in args.idle[1:]:
+            pairs = zip(peaks[(idle_ms, size)], peaks[(first, size)], strict=True)
+            ratios = [ours / base for ours, base in pairs]
+            print(
+                f"{size:3d}-event peak, idle {idle_ms} vs {first} ms: "
+                + " / ".join(f"{r:.2f}x" for r in ratios)
+                + f" (median {statistics.median(ratios):.2f}x)"
+            )
+
+
+def _idle_values(text: str) -> list[int]:
+    values = [int(part) for part in text.split(",") if part]
+    if len(values) < 2 or not all(0 <= v <= 60_000 for v in values):
+        raise argparse.ArgumentTypeError("two or more values in ms, the first the base")
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--idle", type=_idle_values, default=[0, 200])
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=1000.0, help="1-event requests/s")
+    parser.add_argument("--segments", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each segment")
+    uvloop.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
