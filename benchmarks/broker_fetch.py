@@ -1,6 +1,7 @@
 """What a fetch costs the embedded broker as its log grows, and what it does to produce.
 
     python benchmarks/broker_fetch.py [--steps 1000,10000,20000,30000] [--seconds 4]
+        [--idle-ms 200]
 
 The embedded broker (Tansu, in-memory storage) keeps each produced batch as one object
 and, by these figures, walks every object of a partition to answer a fetch. So `up`
@@ -8,10 +9,12 @@ slows down as its events topic fills with the front door's many small batches, a
 its consumers' fetches hold up the front door's produce requests. For each number of
 batches stored this prints the broker's CPU per fetch, then the produce acknowledgement
 latency (one producer, a fixed rate) and the broker's CPU share, with no consumer and
-with two (each in its own group, as `up`'s aggregator and results writer). Why `up`
-gives the front door a group commit window (`CALIPER_UP_LINGER_MS`): fewer, larger
-batches. The broker (every thread) and this process run on two different cores where
-the machine has two (benchmarks/cpus.py).
+with two (each in its own group, as `up`'s aggregator and results writer), polling again
+at once, and with two that idle `--idle-ms` after each poll (consumers/polling.py). Why
+`up` gives the front door a group commit window (`CALIPER_UP_LINGER_MS`: fewer, larger
+batches) and its consumers an idle between polls (`CALIPER_UP_IDLE_BETWEEN_POLLS_MS`:
+fewer fetches). The broker (every thread) and this process run on two different cores
+where the machine has two (benchmarks/cpus.py).
 """
 
 from __future__ import annotations
@@ -62,7 +65,9 @@ async def fetch_cpu_ms(bootstrap: str, broker_pid: int, fetches: int = 20) -> fl
         await consumer.stop()
 
 
-async def consume(bootstrap: str, group: str, ready: asyncio.Event, stop: asyncio.Event) -> None:
+async def consume(
+    bootstrap: str, group: str, idle_s: float, ready: asyncio.Event, stop: asyncio.Event
+) -> None:
     consumer = AIOKafkaConsumer(
         TOPIC, bootstrap_servers=bootstrap, group_id=group, auto_offset_reset="latest"
     )
@@ -73,6 +78,8 @@ async def consume(bootstrap: str, group: str, ready: asyncio.Event, stop: asynci
         ready.set()
         while not stop.is_set():
             await consumer.getmany(timeout_ms=500, max_records=500)
+            if idle_s:  # the records of one produce each: never a full batch
+                await asyncio.sleep(idle_s)
     finally:
         await consumer.stop()
 
@@ -103,18 +110,18 @@ async def produce_latency(bootstrap: str, seconds: float) -> tuple[int, float, f
 
 
 async def with_consumers(
-    broker: EmbeddedBroker, consumers: int, seconds: float, step: int
+    broker: EmbeddedBroker, consumers: int, idle_s: float, seconds: float, step: int
 ) -> tuple[str, int]:
-    """One latency measurement beside `consumers` consumers, and the broker's CPU share
-    over it; with the number of batches it added."""
+    """One latency measurement beside `consumers` consumers (idling `idle_s` after each
+    poll), and the broker's CPU share over it; with the number of batches it added."""
     assert broker.pid is not None
     bootstrap = broker.bootstrap_servers
     stop = asyncio.Event()
     tasks = []
     joined = [asyncio.Event() for _ in range(consumers)]
     for n, ready in enumerate(joined):
-        group = f"bench-{step}-{n}"
-        tasks.append(asyncio.create_task(consume(bootstrap, group, ready, stop)))
+        group = f"bench-{step}-{idle_s}-{n}"
+        tasks.append(asyncio.create_task(consume(bootstrap, group, idle_s, ready, stop)))
     await asyncio.gather(*(ready.wait() for ready in joined))
     try:
         before, started = cpu_seconds(broker.pid), time.perf_counter()
@@ -138,7 +145,8 @@ async def main_async(args: argparse.Namespace) -> None:
         await admin.create_topics([NewTopic(TOPIC, 1, 1)])
         await admin.close()
         print(f"{'batches':>8} {'fetch CPU':>10} | produce acks at up to {RATE}/s:")
-        print(f"{'':>8} {'':>10} | {'no consumer':<37}2 consumers")
+        idling = f"2 consumers idling {args.idle_ms} ms"
+        print(f"{'':>8} {'':>10} | {'no consumer':<37}{'2 consumers':<37}{idling}")
         stored = 0
         for step in args.steps:
             if step > stored:
@@ -146,8 +154,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 stored = step
             cost = await fetch_cpu_ms(broker.bootstrap_servers, broker.pid)
             row = f"{stored:>8} {cost:>7.1f} ms |"
-            for consumers in (0, 2):
-                text, sent = await with_consumers(broker, consumers, args.seconds, step)
+            for consumers, idle_s in ((0, 0.0), (2, 0.0), (2, args.idle_ms / 1000)):
+                text, sent = await with_consumers(broker, consumers, idle_s, args.seconds, step)
                 row += f" {text:<36}"
                 stored += sent  # each acknowledged send is one more batch
             print(row, flush=True)
@@ -162,6 +170,9 @@ def main() -> None:
         help="one-record batches stored before each row",
     )
     parser.add_argument("--seconds", type=float, default=4.0, help="per latency measurement")
+    parser.add_argument(
+        "--idle-ms", type=int, default=200, help="the idling consumers' wait after each poll"
+    )
     uvloop.run(main_async(parser.parse_args()))
 
 

@@ -121,6 +121,12 @@ class Settings(BaseSettings):
         "its batches (they fill while a request is in flight anyway; see "
         "benchmarks/publish.py).",
     )
+    kafka_linger_bytes: int = Field(
+        default=16_384,
+        gt=0,
+        description="The group commit window closes early once this many bytes of records "
+        "are queued, as Kafka's `batch.size` ends its `linger.ms`.",
+    )
     kafka_producers: int = Field(
         default=2,
         gt=0,

@@ -8,9 +8,11 @@ records of every request that arrived since the last flush are appended to one
 
 With a commit window (`linger_s`, the front door's `CALIPER_KAFKA_LINGER_MS`) a flush
 first waits that long, so more requests share its batches: fewer, larger batches for
-the broker. The window is ours, not aiokafka's `linger_ms`: aiokafka's linger starts
-when a batch is appended, after the one before it has left, so requests arriving
-meanwhile would wait for two lingers instead of one.
+the broker. As with Kafka's `linger.ms` and `batch.size`, the window closes early once
+`linger_bytes` of record values are queued: under load the batches are large anyway,
+and waiting longer would only add latency. The window is ours, not aiokafka's
+`linger_ms`: aiokafka's linger starts when a batch is appended, after the one before it
+has left, so requests arriving meanwhile would wait for two lingers instead of one.
 
 aiokafka keeps one produce request in flight per broker connection, so a single
 producer is round-trip bound when envelopes are small. The committer takes several
@@ -22,10 +24,11 @@ order, one at a time, so one student's events keep their order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 from aiokafka import AIOKafkaProducer
 
@@ -33,6 +36,9 @@ from ingest.kafka.partitioner import CachedMurmur2Partitioner
 from ingest.kafka.records import Record
 
 logger = logging.getLogger(__name__)
+
+# Kafka's default `batch.size`: enough queued to fill a batch, the window closes.
+DEFAULT_LINGER_BYTES: Final = 16_384
 
 
 class _Ticket:
@@ -63,32 +69,49 @@ class GroupCommitter:
     """
 
     def __init__(
-        self, producers: Sequence[AIOKafkaProducer], topic: str, *, linger_s: float = 0.0
+        self,
+        producers: Sequence[AIOKafkaProducer],
+        topic: str,
+        *,
+        linger_s: float = 0.0,
+        linger_bytes: int = DEFAULT_LINGER_BYTES,
     ) -> None:
         if not producers:
             raise ValueError("at least one producer is needed")
         if linger_s < 0:
             raise ValueError("linger_s must be at least 0")
+        if linger_bytes <= 0:
+            raise ValueError("linger_bytes must be more than 0")
         self._producers = tuple(producers)
         self._topic = topic
         self._linger_s = linger_s
+        self._linger_bytes = linger_bytes
         self._partitioner = CachedMurmur2Partitioner()
         self._queue: list[tuple[Sequence[Record], _Ticket]] = []
+        self._queued_bytes = 0
+        self._enough_queued = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
 
     async def publish(self, records: Sequence[Record]) -> None:
         """Return once every record is acknowledged; raise the producer's error otherwise."""
         ticket = _Ticket(asyncio.get_running_loop().create_future())
         self._queue.append((records, ticket))
+        if self._linger_s:
+            self._queued_bytes += sum(len(record.value) for record in records)
+            if self._queued_bytes >= self._linger_bytes:
+                self._enough_queued.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_until_empty())
         await ticket.future
 
     async def _flush_until_empty(self) -> None:
         while self._queue:
-            if self._linger_s:
-                await asyncio.sleep(self._linger_s)  # the commit window
+            if self._linger_s and self._queued_bytes < self._linger_bytes:
+                with contextlib.suppress(TimeoutError):  # the commit window
+                    await asyncio.wait_for(self._enough_queued.wait(), self._linger_s)
             queued, self._queue = self._queue, []
+            self._queued_bytes = 0
+            self._enough_queued.clear()
             try:
                 await self._flush(queued)
             except Exception as exc:  # e.g. the buffer stayed full past the timeout

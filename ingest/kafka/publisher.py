@@ -117,7 +117,10 @@ class KafkaPublisher:
             raise
         self._admin, self._producers = admin, tuple(producers)
         self._committer = GroupCommitter(
-            self._producers, settings.events_topic, linger_s=settings.kafka_linger_ms / 1000
+            self._producers,
+            settings.events_topic,
+            linger_s=settings.kafka_linger_ms / 1000,
+            linger_bytes=settings.kafka_linger_bytes,
         )
 
     def _producer(self, options: dict[str, Any]) -> AIOKafkaProducer:

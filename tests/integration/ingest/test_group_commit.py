@@ -110,12 +110,12 @@ class CountingProducer(AIOKafkaProducer):  # type: ignore[misc]
         return await super().send_batch(*args, **kwargs)
 
 
-async def batches_sent(bootstrap: str, linger_s: float) -> int:
+async def batches_sent(bootstrap: str, linger_s: float, linger_bytes: int = 16_384) -> int:
     """Four requests 50 ms apart through a committer with this window: how many batches."""
     topic = await make_topic(bootstrap, 1)
     producer = CountingProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
-    committer = GroupCommitter([producer], topic, linger_s=linger_s)
+    committer = GroupCommitter([producer], topic, linger_s=linger_s, linger_bytes=linger_bytes)
 
     async def later(student: int) -> None:
         await asyncio.sleep(0.05 * student)
@@ -136,6 +136,15 @@ async def test_requests_within_the_commit_window_share_one_batch(bootstrap_serve
     assert await batches_sent(bootstrap_servers, linger_s=0.0) == 4
 
 
+async def test_the_window_closes_once_linger_bytes_are_queued(bootstrap_servers: str) -> None:
+    """Each record's value is 3 bytes: with `linger_bytes` 6 every second request closes
+    the 60 s window at once, as Kafka's `batch.size` ends its `linger.ms`."""
+    sent = await asyncio.wait_for(batches_sent(bootstrap_servers, 60.0, linger_bytes=6), 20)
+    assert sent == 2
+
+
 def test_a_negative_window_is_refused() -> None:
     with pytest.raises(ValueError, match="linger_s"):
         GroupCommitter([cast(AIOKafkaProducer, object())], "t", linger_s=-1)
+    with pytest.raises(ValueError, match="linger_bytes"):
+        GroupCommitter([cast(AIOKafkaProducer, object())], "t", linger_bytes=0)

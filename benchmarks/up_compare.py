@@ -1,16 +1,14 @@
-"""Inside `up`, the consumers polling again at once or idling between polls, interleaved.
+"""Inside `up`, one setting at two or more values, in interleaved runs.
 
-The embedded broker walks every batch it stores on each fetch (benchmarks/broker_fetch.py),
-so consumers that poll again as soon as a batch is done keep its core busy, the more so as
-its log grows, and the front door waits longer for its produce acknowledgements. Each round
-starts `up` once per value of `CALIPER_UP_IDLE_BETWEEN_POLLS_MS`, in turn, so a noisy
-minute of a shared machine hits every variant. Per variant: 1-event envelopes at a fixed
-rate (open loop) in consecutive segments, each with the front door's p50/p99 and the
-broker's CPU share while the log grows, then the closed-loop peaks on both envelope sizes
-(as benchmarks/http.py, auth on).
+Each round starts `up` once per value of the setting (an environment variable), in turn,
+so a noisy minute of a shared machine hits every variant. Per variant: 1-event envelopes
+at a fixed rate (open loop) in consecutive segments, each with the front door's p50/p99
+and the broker's CPU share while the broker's log grows (it walks every batch it stores
+on each fetch: benchmarks/broker_fetch.py), then the closed-loop peaks on both envelope
+sizes (as benchmarks/http.py, auth on).
 
-    .venv/bin/python benchmarks/up_idle.py [--idle 0,200] [--rounds 2] [--rate 1000]
-        [--segments 4] [--seconds 10]
+    .venv/bin/python benchmarks/up_compare.py [--setting CALIPER_UP_IDLE_BETWEEN_POLLS_MS]
+        [--values 0,200] [--rounds 2] [--rate 1000] [--segments 4] [--seconds 10]
 """
 
 from __future__ import annotations
@@ -40,10 +38,10 @@ def _checked(result: LoadResult, what: str) -> LoadResult:
 
 
 async def one_variant(
-    idle_ms: int, issuer: Issuer, cpus: Layout, args: argparse.Namespace
+    value: str, issuer: Issuer, cpus: Layout, args: argparse.Namespace
 ) -> tuple[list[str], dict[int, float]]:
     """Lines to print, and the peak per envelope size (events/s)."""
-    env = {"CALIPER_UP_IDLE_BETWEEN_POLLS_MS": str(idle_ms)}
+    env = {args.setting: value}
     lines, peaks = [], {}
     with UpProcess(
         issuer_dir=issuer.directory, server=cpus.server, others=cpus.others, env=env
@@ -57,11 +55,11 @@ async def one_variant(
                     HOST, up.port, one, connections=CONNECTIONS[1], duration_s=args.seconds,
                     max_requests=10**8, rate_per_s=args.rate,
                 ),
-                f"idle {idle_ms}, segment {segment}",
+                f"{value}, segment {segment}",
             )  # fmt: skip
             busy = (cpu_seconds(broker) - before) / (time.perf_counter() - started)
             lines.append(
-                f"idle {idle_ms:4d} ms  {args.rate:,.0f} req/s, segment {segment}: "
+                f"{value:>8}  {args.rate:,.0f} req/s, segment {segment}: "
                 f"p50 {result.percentile_ms(0.5):6.1f}  p99 {result.percentile_ms(0.99):6.1f} ms"
                 f"  broker CPU {busy:4.0%}"
             )
@@ -72,11 +70,11 @@ async def one_variant(
                     HOST, up.port, requests, connections=CONNECTIONS[size], duration_s=PEAK_S,
                     max_requests=10**8,
                 ),
-                f"idle {idle_ms}, {size}-event peak",
+                f"{value}, {size}-event peak",
             )  # fmt: skip
             peaks[size] = result.ok * size / result.elapsed_s
             lines.append(
-                f"idle {idle_ms:4d} ms  {size:3d}-event peak {peaks[size]:9,.0f} events/s"
+                f"{value:>8}  {size:3d}-event peak {peaks[size]:9,.0f} events/s"
                 f"  p99 {result.percentile_ms(0.99):6.1f} ms"
             )
     return lines, peaks
@@ -88,40 +86,42 @@ async def main_async(args: argparse.Namespace) -> None:
     if not cpus.separate:
         print("ONE CPU ONLY: the comparison needs two")
     issuer = Issuer()
-    peaks: dict[tuple[int, int], list[float]] = {}
+    print(f"{args.setting} = {', '.join(args.values)}")
+    peaks: dict[tuple[str, int], list[float]] = {}
     try:
         for round_ in range(1, args.rounds + 1):
             print(f"round {round_}", flush=True)
-            for idle_ms in args.idle:
-                lines, peak = await one_variant(idle_ms, issuer, cpus, args)
+            for value in args.values:
+                lines, peak = await one_variant(value, issuer, cpus, args)
                 for text in lines:
                     print("  " + text, flush=True)
                 for size, rate in peak.items():
-                    peaks.setdefault((idle_ms, size), []).append(rate)
+                    peaks.setdefault((value, size), []).append(rate)
     finally:
         issuer.close()
-    first = args.idle[0]
+    first = args.values[0]
     for size in (1, 100):
-        for idle_ms in args.idle[1:]:
-            pairs = zip(peaks[(idle_ms, size)], peaks[(first, size)], strict=True)
+        for value in args.values[1:]:
+            pairs = zip(peaks[(value, size)], peaks[(first, size)], strict=True)
             ratios = [ours / base for ours, base in pairs]
             print(
-                f"{size:3d}-event peak, idle {idle_ms} vs {first} ms: "
+                f"{size:3d}-event peak, {value} vs {first}: "
                 + " / ".join(f"{r:.2f}x" for r in ratios)
                 + f" (median {statistics.median(ratios):.2f}x)"
             )
 
 
-def _idle_values(text: str) -> list[int]:
-    values = [int(part) for part in text.split(",") if part]
-    if len(values) < 2 or not all(0 <= v <= 60_000 for v in values):
-        raise argparse.ArgumentTypeError("two or more values in ms, the first the base")
+def _values(text: str) -> list[str]:
+    values = [part for part in text.split(",") if part]
+    if len(values) < 2:
+        raise argparse.ArgumentTypeError("two or more values, the first the base")
     return values
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--idle", type=_idle_values, default=[0, 200])
+    parser.add_argument("--setting", default="CALIPER_UP_IDLE_BETWEEN_POLLS_MS")
+    parser.add_argument("--values", type=_values, default=["0", "200"])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=1000.0, help="1-event requests/s")
     parser.add_argument("--segments", type=int, default=4)
