@@ -14,18 +14,17 @@ sizes (as benchmarks/http.py, auth on).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 import time
 from typing import Final
 
 import uvloop
 
-from benchmarks.cpus import Layout, cpu_seconds, layout, pin
+from benchmarks.cpus import Layout, cpu_seconds
 from benchmarks.http_processes import HOST, Issuer
 from benchmarks.http_requests import prebuilt_requests
 from benchmarks.http_up import UpProcess
 from benchmarks.loadgen import LoadResult, run_load
+from benchmarks.up_rounds import interleaved, print_ratios
 
 CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
 PEAK_S: Final = 5.0
@@ -81,34 +80,15 @@ async def one_variant(
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    cpus = layout()
-    pin(os.getpid(), cpus.others)
-    if not cpus.separate:
-        print("ONE CPU ONLY: the comparison needs two")
-    issuer = Issuer()
     print(f"{args.setting} = {', '.join(args.values)}")
-    peaks: dict[tuple[str, int], list[float]] = {}
-    try:
-        for round_ in range(1, args.rounds + 1):
-            print(f"round {round_}", flush=True)
-            for value in args.values:
-                lines, peak = await one_variant(value, issuer, cpus, args)
-                for text in lines:
-                    print("  " + text, flush=True)
-                for size, rate in peak.items():
-                    peaks.setdefault((value, size), []).append(rate)
-    finally:
-        issuer.close()
-    first = args.values[0]
-    for size in (1, 100):
-        for value in args.values[1:]:
-            pairs = zip(peaks[(value, size)], peaks[(first, size)], strict=True)
-            ratios = [ours / base for ours, base in pairs]
-            print(
-                f"{size:3d}-event peak, {value} vs {first}: "
-                + " / ".join(f"{r:.2f}x" for r in ratios)
-                + f" (median {statistics.median(ratios):.2f}x)"
-            )
+
+    async def measure(
+        value: str, issuer: Issuer, cpus: Layout
+    ) -> tuple[list[str], dict[int, float]]:
+        return await one_variant(value, issuer, cpus, args)
+
+    peaks = await interleaved(args.values, args.rounds, measure)
+    print_ratios(peaks, args.values, str)
 
 
 def _values(text: str) -> list[str]:

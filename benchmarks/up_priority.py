@@ -14,17 +14,16 @@ capacity of the pipeline, which a 5 s burst does not show.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
 from typing import Final
 
 import uvloop
 
-from benchmarks.cpus import Layout, layout, pin
+from benchmarks.cpus import Layout
 from benchmarks.http_processes import HOST, Issuer
 from benchmarks.http_requests import prebuilt_requests
 from benchmarks.http_up import UpProcess
 from benchmarks.loadgen import run_load
+from benchmarks.up_rounds import interleaved, print_ratios
 
 STAGES: Final = ("front door", "broker", "aggregator", "results writer")
 CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
@@ -62,31 +61,15 @@ def line(nice: int, size: int, figures: tuple[float, float, dict[str, float]]) -
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    cpus = layout()
-    pin(os.getpid(), cpus.others)
-    if not cpus.separate:
-        print("ONE CPU ONLY: the comparison needs two")
-    issuer = Issuer()
-    rates: dict[tuple[int, int], list[float]] = {}
-    try:
-        for round_ in range(1, args.rounds + 1):
-            print(f"round {round_}", flush=True)
-            for nice in args.nice:
-                for size, figures in (await one_variant(nice, issuer, cpus, args.seconds)).items():
-                    rates.setdefault((nice, size), []).append(figures[0])
-                    print("  " + line(nice, size, figures), flush=True)
-    finally:
-        issuer.close()
-    first = args.nice[0]
-    for size in (100, 1):
-        for nice in args.nice[1:]:
-            pairs = zip(rates[(nice, size)], rates[(first, size)], strict=True)
-            ratios = [ours / base for ours, base in pairs]
-            print(
-                f"{size:3d}-event, nice {nice} vs nice {first}: "
-                + " / ".join(f"{r:.2f}x" for r in ratios)
-                + f" (median {statistics.median(ratios):.2f}x)"
-            )
+    async def measure(
+        nice: int, issuer: Issuer, cpus: Layout
+    ) -> tuple[list[str], dict[int, float]]:
+        figures = await one_variant(nice, issuer, cpus, args.seconds)
+        lines = [line(nice, size, sizes) for size, sizes in figures.items()]
+        return lines, {size: sizes[0] for size, sizes in figures.items()}
+
+    peaks = await interleaved(args.nice, args.rounds, measure)
+    print_ratios(peaks, args.nice, lambda nice: f"nice {nice}")
 
 
 def _nice_values(text: str) -> list[int]:
