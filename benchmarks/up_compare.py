@@ -24,9 +24,8 @@ from benchmarks.http_processes import HOST, Issuer
 from benchmarks.http_requests import prebuilt_requests
 from benchmarks.http_up import UpProcess
 from benchmarks.loadgen import LoadResult, run_load
-from benchmarks.up_rounds import interleaved, print_ratios
+from benchmarks.up_rounds import CONNECTIONS, interleaved, print_ratios
 
-CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
 PEAK_S: Final = 5.0
 
 

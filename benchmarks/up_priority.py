@@ -23,10 +23,9 @@ from benchmarks.http_processes import HOST, Issuer
 from benchmarks.http_requests import prebuilt_requests
 from benchmarks.http_up import UpProcess
 from benchmarks.loadgen import run_load
-from benchmarks.up_rounds import interleaved, print_ratios
+from benchmarks.up_rounds import CONNECTIONS, interleaved, print_ratios
 
 STAGES: Final = ("front door", "broker", "aggregator", "results writer")
-CONNECTIONS: Final = {1: 64, 100: 16}  # as benchmarks/http.py with its defaults
 
 
 async def one_variant(

@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import statistics
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from benchmarks.cpus import Layout, layout, pin
 from benchmarks.http_processes import Issuer
 
+# Connections per envelope size, as benchmarks/http.py with its defaults.
+CONNECTIONS: Final = {1: 64, 100: 16}
 V = TypeVar("V")
 # One variant measured: lines to print, and the peak (events/s) per envelope size.
 Measure = Callable[[V, Issuer, Layout], Awaitable[tuple[list[str], dict[int, float]]]]
